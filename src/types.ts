@@ -142,6 +142,10 @@ export interface FitOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Cooperative cancellation: checked between steps. */
   signal?: { readonly aborted: boolean };
+  /** Expected relationship length in years, for CLV (default 3). */
+  relationshipYears?: number;
+  /** Months the purchase frequency was counted over, to turn it into orders per year for CLV (default 12). */
+  windowMonths?: number;
 }
 
 export interface StrategyRecommendation {
