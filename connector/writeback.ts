@@ -12,6 +12,8 @@
  */
 import { NO_RECENT_ORDERS } from '../src/types.js';
 import type { Assignment, Model, Segment } from '../src/types.js';
+import type { HubSpotClient } from './hubspot/client.js';
+import type { BatchUpdateInput, Property, PropertyCreate, PropertyOption } from './hubspot/types.js';
 
 export const GROUP_NAME = 'smart_segments';
 export const GROUP_LABEL = 'Smart Segments';
@@ -23,43 +25,11 @@ export const WRITEBACK_PROPERTIES: readonly string[] = [SEGMENT_PROPERTY, STRATE
 export const BATCH_SIZE = 100;
 const CHECKPOINT_KEY = 'writeback.checkpoint';
 
-export interface PropertyOption {
-  label: string;
-  value: string;
-  displayOrder?: number;
-  hidden: boolean;
-  description?: string;
-}
-
-/** The part of a HubSpot property definition write-back reads and writes (CRM properties v3). */
-export interface PropertyDefinition {
-  name: string;
-  label: string;
-  type: string;
-  fieldType: string;
-  groupName: string;
-  description?: string;
-  options?: PropertyOption[];
-  [extra: string]: unknown;
-}
-
-export interface BatchUpdateInput {
-  id: string;
-  properties: Record<string, string>;
-}
-
-/** What write-back needs from the HubSpot client (connector/hubspot/client.ts provides it). */
-export interface WriteBackClient {
-  /** Resolves null (or rejects with status 404) when the property does not exist. */
-  getProperty(objectType: 'contacts', name: string): Promise<PropertyDefinition | null>;
-  createPropertyGroup(
-    objectType: 'contacts',
-    group: { name: string; label: string; displayOrder?: number },
-  ): Promise<unknown>;
-  createProperty(objectType: 'contacts', property: PropertyDefinition): Promise<unknown>;
-  updateProperty(objectType: 'contacts', name: string, patch: Partial<PropertyDefinition>): Promise<unknown>;
-  batchUpdate(objectType: 'contacts', inputs: BatchUpdateInput[]): Promise<unknown>;
-}
+/** What write-back needs from the HubSpot client (getProperty resolves null for a missing property). */
+export type WriteBackClient = Pick<
+  HubSpotClient,
+  'getProperty' | 'createPropertyGroup' | 'createProperty' | 'updateProperty' | 'batchUpdate'
+>;
 
 export interface StoredContact {
   id: string;
@@ -156,6 +126,7 @@ export function mergeOptions(
   existing: readonly PropertyOption[],
   wanted: readonly PropertyOption[],
 ): { options: PropertyOption[]; changed: boolean } {
+  // HubSpot replaces the whole option list on PATCH, so the merged list is sent in full.
   const merged: PropertyOption[] = existing.map((o) => ({ ...o }));
   let changed = false;
   for (const want of wanted) {
@@ -186,7 +157,7 @@ function httpStatus(error: unknown): number | undefined {
 }
 
 /** The three properties as they should be defined for a model. */
-export function propertyDefinitions(model: Model): PropertyDefinition[] {
+export function propertyDefinitions(model: Model): PropertyCreate[] {
   return [
     {
       name: SEGMENT_PROPERTY,
@@ -235,7 +206,7 @@ async function ensureSchema(
     }
     groupEnsured = true;
   };
-  const read = async (name: string): Promise<PropertyDefinition | null> => {
+  const read = async (name: string): Promise<Property | null> => {
     count();
     try {
       return await client.getProperty('contacts', name);

@@ -141,7 +141,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   const writeBackContext: WriteBackContext = {
-    client: client as unknown as WriteBackContext['client'],
+    client,
     store: store as unknown as WriteBackContext['store'],
     portalId,
   };

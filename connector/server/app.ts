@@ -1,0 +1,256 @@
+/**
+ * The `serve` flow (`npm start`) and the connection set-up the `writeback` command shares with it:
+ * configuration, the HubSpot portal (real, or the embedded sandbox when no token is set), the local store,
+ * the start-up sync, then the HTTP server.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Snapshot } from '../../src/types.js';
+import { featureConfigOf, loadConfig } from '../config.js';
+import type { AppConfig, Env, Flags } from '../config.js';
+import { createGeocoder } from '../geo.js';
+import { HubSpotClient } from '../hubspot/client.js';
+import { PortalLimiter } from '../hubspot/limiter.js';
+import { staticTokenProvider } from '../hubspot/token.js';
+import { createProgress } from '../progress.js';
+import { startSandbox } from '../sandbox/server.js';
+import type { SandboxOptions, SandboxServer } from '../sandbox/server.js';
+import { buildSnapshot } from '../snapshot.js';
+import { openStore } from '../store.js';
+import type { Store } from '../store.js';
+import { fullSync, incrementalSync } from '../sync.js';
+import { startServer } from './server.js';
+import type { RunningServer } from './server.js';
+
+/** The sandbox runs with the private-app Pro/Enterprise limit (HUBSPOT.md: 190 requests / 10 s). */
+export const SANDBOX_RATE_LIMIT = { perTenSeconds: 190, searchPerSecond: 5 } as const;
+export const SANDBOX_TOKEN = 'sandbox-token';
+
+export interface Output {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export interface ConnectOptions {
+  env: Env;
+  flags?: Flags;
+  out?: Output;
+  /** Where progress bars go (a TTY gets a bar, anything else plain lines). Default process.stderr. */
+  progressStream?: NodeJS.WritableStream;
+  /** Overrides for the embedded sandbox (tests: fewer contacts, no rate limit, latency). */
+  sandbox?: Partial<SandboxOptions>;
+}
+
+export interface Connection {
+  config: AppConfig;
+  client: HubSpotClient;
+  store: Store;
+  portalId: string;
+  sandbox: SandboxServer | null;
+  /** The HubSpot API base the client talks to. */
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+const quiet: Output = { stdout: () => {}, stderr: () => {} };
+
+/** Config, portal (sandbox when HUBSPOT_ACCESS_TOKEN is unset), client and store. */
+export async function connect(options: ConnectOptions): Promise<Connection> {
+  const out = options.out ?? quiet;
+  const flags = options.flags ?? {};
+  let config = loadConfig(options.env, flags);
+  let sandbox: SandboxServer | null = null;
+  let token = config.token;
+  let baseUrl = config.baseUrl;
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    if (token === undefined) {
+      if (typeof flags['base-url'] === 'string' || options.env.HUBSPOT_API_BASE) {
+        throw new Error(
+          'HUBSPOT_ACCESS_TOKEN is not set: give the private app token of the portal at ' +
+            `${baseUrl} (or unset HUBSPOT_API_BASE / --base-url to use the built-in sandbox portal)`,
+        );
+      }
+      const dataDir = join(config.dataDir, 'sandbox');
+      await mkdir(dataDir, { recursive: true });
+      out.stderr(`No HUBSPOT_ACCESS_TOKEN: starting the built-in sandbox portal (data in ${dataDir}).\n`);
+      sandbox = await startSandbox({
+        dataDir,
+        host: '127.0.0.1',
+        port: 0,
+        tokens: [SANDBOX_TOKEN],
+        rateLimit: { ...SANDBOX_RATE_LIMIT },
+        ...options.sandbox,
+      });
+      const started = sandbox;
+      cleanups.push(() => started.close());
+      token = sandbox.token;
+      baseUrl = sandbox.url;
+      config = {
+        ...config,
+        baseUrl,
+        token,
+        // The sandbox's generated history ends at its as-of date: use it unless one was set, so the demo
+        // shows the same segments whatever day it runs.
+        asOf: options.env.SMART_SEGMENTS_AS_OF || flags['as-of'] ? config.asOf : (options.sandbox?.asOf ?? '2026-11-01'),
+        rateLimit: options.env.HUBSPOT_RATE_LIMIT ? config.rateLimit : { ...SANDBOX_RATE_LIMIT },
+      };
+    }
+    const limiter = new PortalLimiter({
+      perWindow: config.rateLimit.perTenSeconds,
+      searchPerSecond: config.rateLimit.searchPerSecond,
+      concurrency: config.concurrency,
+    });
+    const client = new HubSpotClient({ baseUrl, tokenProvider: staticTokenProvider(token), limiter });
+    const portalId = sandbox ? String(sandbox.portalId) : String((await client.tokenInfo()).hub_id);
+    await mkdir(config.dataDir, { recursive: true });
+    const store = await openStore({ dataDir: join(config.dataDir, 'store'), portalId });
+    cleanups.push(() => store.close());
+    return {
+      config,
+      client,
+      store,
+      portalId,
+      sandbox,
+      baseUrl,
+      close: async () => {
+        for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+      },
+    };
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    throw error;
+  }
+}
+
+export interface SyncSummary {
+  mode: 'full' | 'incremental';
+  seconds: number;
+  result: unknown;
+}
+
+/** Full sync the first time (or when forced), incremental afterwards; progress on the given stream. */
+export async function syncNow(
+  conn: Connection,
+  options: { full?: boolean; progressStream?: NodeJS.WritableStream } = {},
+): Promise<SyncSummary> {
+  const started = performance.now();
+  const ctx = { client: conn.client, store: conn.store, portalId: conn.portalId, config: conn.config };
+  const first = !(await hasSynced(conn.store));
+  const mode = options.full || first ? 'full' : 'incremental';
+  const progress = createProgress({
+    label: mode === 'full' ? 'Full sync' : 'Sync',
+    stream: options.progressStream ?? process.stderr,
+  });
+  const onProgress = (p: { done?: number; total?: number }): void => {
+    if (typeof p.done === 'number') progress.update(p.done, p.total);
+  };
+  const result = mode === 'full' ? await fullSync(ctx, { onProgress }) : await incrementalSync(ctx, { onProgress });
+  const seconds = (performance.now() - started) / 1000;
+  progress.done(`${mode === 'full' ? 'Full sync' : 'Sync'} done in ${seconds.toFixed(1)} s`);
+  return { mode, seconds, result };
+}
+
+async function hasSynced(store: Store): Promise<boolean> {
+  const contacts = await store.allContacts();
+  return contacts.length > 0;
+}
+
+export interface AppOptions extends ConnectOptions {
+  /** Listen address; default 127.0.0.1. */
+  host?: string;
+  /** Default: --port, PORT, then 3000. 0 picks a free port. */
+  port?: number;
+  rootDir?: string;
+  /** Install SIGINT/SIGTERM handlers that close everything (the `serve` command; not tests). */
+  handleSignals?: boolean;
+}
+
+export interface App {
+  url: string;
+  server: RunningServer;
+  connection: Connection;
+  sandbox: SandboxServer | null;
+  timings: { connectSeconds: number; syncSeconds: number; snapshotSeconds: number; totalSeconds: number };
+  sync: SyncSummary;
+  close(): Promise<void>;
+}
+
+/** The whole `npm start`: connect, sync, build the snapshot, listen, print the one line that matters. */
+export async function startApp(options: AppOptions): Promise<App> {
+  const out = options.out ?? quiet;
+  const t0 = performance.now();
+  const conn = await connect(options);
+  try {
+    const t1 = performance.now();
+    const sync = await syncNow(conn, { progressStream: options.progressStream });
+    const t2 = performance.now();
+    const snapshot: Snapshot = await buildSnapshot(conn.store, {
+      portalId: conn.portalId,
+      featureConfig: featureConfigOf(conn.config),
+      geocoder: createGeocoder(),
+      generatedAt: new Date().toISOString(),
+    });
+    const t3 = performance.now();
+    const server = await startServer({
+      config: conn.config,
+      store: conn.store,
+      client: conn.client,
+      portalId: conn.portalId,
+      sandbox: conn.sandbox !== null,
+      hubspotBase: conn.baseUrl,
+      host: options.host,
+      port: options.port ?? conn.config.port,
+      rootDir: options.rootDir,
+      snapshot,
+      log: (line) => out.stderr(`${line}\n`),
+    });
+    const t4 = performance.now();
+    let closing: Promise<void> | null = null;
+    const close = (): Promise<void> =>
+      (closing ??= (async () => {
+        await server.close();
+        await conn.close();
+      })());
+    if (options.handleSignals) {
+      const onSignal = (signal: NodeJS.Signals): void => {
+        out.stderr(`\n${signal}: shutting down...\n`);
+        close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+    }
+    const app: App = {
+      url: server.url,
+      server,
+      connection: conn,
+      sandbox: conn.sandbox,
+      sync,
+      timings: {
+        connectSeconds: (t1 - t0) / 1000,
+        syncSeconds: (t2 - t1) / 1000,
+        snapshotSeconds: (t3 - t2) / 1000,
+        totalSeconds: (t4 - t0) / 1000,
+      },
+      close,
+    };
+    out.stderr(
+      `${snapshot.ids.length} contacts from portal ${conn.portalId}${conn.sandbox ? ' (sandbox)' : ''}; ` +
+        `ready in ${app.timings.totalSeconds.toFixed(1)} s.\n`,
+    );
+    out.stdout(`${runningLine(server.url)}\n`);
+    return app;
+  } catch (error) {
+    await conn.close();
+    throw error;
+  }
+}
+
+/** The one obvious line printed last. */
+export function runningLine(url: string): string {
+  const base = url.endsWith('/') ? url : `${url}/`;
+  return `Smart Segments is running: open ${base}  (contact record demo), /list (marketer), /explorer (admin)`;
+}
