@@ -1,0 +1,27 @@
+/**
+ * The clustering worker: runs the core's `fit` off the main thread so the explorer stays responsive.
+ * Cancellation is `worker.terminate()` by the controller, so the worker needs no abort protocol.
+ */
+import { fit } from '../../src/fit.js';
+import type { FitRequest, FitResponse } from './protocol.js';
+
+// The DOM lib types `self` as Window; inside a module worker it is the worker's global scope.
+const scope = self as unknown as {
+  postMessage(message: FitResponse): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<FitRequest>) => void): void;
+};
+
+scope.addEventListener('message', (event) => {
+  const request = event.data;
+  if (request?.type !== 'fit') return;
+  try {
+    const { model, assignments } = fit(request.table, {
+      ...request.options,
+      onProgress: (progress) => scope.postMessage({ type: 'progress', event: progress }),
+    });
+    scope.postMessage({ type: 'done', model, assignments });
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    scope.postMessage({ type: 'error', name: e.name, message: e.message });
+  }
+});
