@@ -33,6 +33,7 @@ const en: Dictionary = {
   // badge
   'badge.label': 'Segment: {label}',
   'badge.openCard': 'Show details for segment {label}',
+  'badge.unavailable': 'Segment unavailable',
   'badge.why': 'Why this segment',
   'badge.strategy': 'Strategy',
   'badge.priority': 'Priority {priority}',
@@ -106,6 +107,7 @@ const uk: Dictionary = {
   'archetype.risky': 'Ризикові',
   'badge.label': 'Сегмент: {label}',
   'badge.openCard': 'Показати деталі сегмента {label}',
+  'badge.unavailable': 'Сегмент недоступний',
   'badge.why': 'Чому цей сегмент',
   'badge.strategy': 'Стратегія',
   'badge.priority': 'Пріоритет {priority}',
