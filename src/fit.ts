@@ -1,0 +1,368 @@
+/**
+ * `fit`: from a FeatureTable to a named, explained, versioned segmentation model (METHOD.md sections 2–6).
+ *
+ * prepare (no-recent-orders group, imputation, rejections) -> scale (z-score or min-max; the scaler goes
+ * into the model) -> k-means with seeded restarts, or Ward -> for `k: 'auto'`, every k in 2..8 (bounded by
+ * the distinct usable rows) scored by mean silhouette (exact up to 3000 rows, a seeded sample above) ->
+ * names from the centres' profiles -> strategy -> KPIs -> rules -> holdout stability.
+ *
+ * Stability (the paper's Training/Holdout check): a seeded split keeps `holdout` (default 30%) of the rows
+ * aside, clusters the rest with the same k, method and seed, assigns the held-out rows to the nearest of
+ * those centres and compares the result with the full fit's labels on the same rows (adjusted Rand index
+ * and the share of rows that agree once cluster numbers are matched). Rows are standardised with the full
+ * data's scaler in both fits, so only the clustering varies.
+ *
+ * Pure and deterministic: the same table and options give byte-identical JSON.
+ */
+import { adjustedRandIndex, matchLabels } from './cluster/agreement.js';
+import { kmeans } from './cluster/kmeans.js';
+import { countDistinctRows, nearestCentroid } from './cluster/nearest.js';
+import { silhouette } from './cluster/silhouette.js';
+import { ward } from './cluster/ward.js';
+import { explainSegments } from './explain.js';
+import { computeKpis } from './kpis.js';
+import { nameSegments } from './naming.js';
+import { prepare } from './prepare.js';
+import { createRng, deriveSeed, permutation } from './random.js';
+import { applyScaler, fitScaler, unscaleRow } from './scaler.js';
+import { recommend } from './strategy.js';
+import { DEFAULT_FEATURES, MODEL_VERSION, NO_RECENT_ORDERS } from './types.js';
+import type {
+  Assignment,
+  DendrogramMerge,
+  FeatureTable,
+  FitOptions,
+  FitResult,
+  Method,
+  Model,
+  ModelQuality,
+  ProgressEvent,
+  Segment,
+} from './types.js';
+
+/** Largest k that `k: 'auto'` tries. */
+export const MAX_AUTO_K = 8;
+export const DEFAULT_CREATED_AT = '1970-01-01T00:00:00.000Z';
+const DEFAULT_HOLDOUT = 0.3;
+const SILHOUETTE_SAMPLE = 3000;
+// Salts for deriveSeed, so each seeded step draws its own independent stream.
+const SALT_SILHOUETTE = 101;
+const SALT_HOLDOUT = 202;
+const SALT_EXPLAIN = 303;
+
+interface Clustering {
+  k: number;
+  labels: Int32Array;
+  /** k x d, standardised. */
+  centroids: Float64Array;
+  initialCentroids?: Float64Array;
+  inertia: number;
+  iterations: number;
+  merges?: DendrogramMerge[];
+  sampleSize?: number;
+}
+
+function abortError(): Error {
+  const e = new Error('Fit was cancelled');
+  e.name = 'AbortError';
+  return e;
+}
+
+function sumSquares(Z: Float64Array, n: number, d: number, labels: Int32Array, C: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const c = labels[i]!;
+    for (let j = 0; j < d; j++) {
+      const t = Z[i * d + j]! - C[c * d + j]!;
+      s += t * t;
+    }
+  }
+  return s;
+}
+
+function cluster(
+  Z: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  method: Method,
+  seed: number,
+  restarts: number | undefined,
+  signal: FitOptions['signal'],
+): Clustering {
+  if (method === 'ward') {
+    const w = ward(Z, n, d, { k, seed });
+    return {
+      k,
+      labels: w.labels,
+      centroids: w.centroids,
+      inertia: sumSquares(Z, n, d, w.labels, w.centroids),
+      iterations: 0,
+      merges: w.merges,
+      sampleSize: w.sampleIndices.length,
+    };
+  }
+  const r = kmeans(Z, n, d, { k, seed, ...(restarts !== undefined ? { restarts } : {}), ...(signal ? { signal } : {}) });
+  return {
+    k,
+    labels: r.labels,
+    centroids: r.centroids,
+    initialCentroids: r.initialCentroids,
+    inertia: r.inertia,
+    iterations: r.iterations,
+  };
+}
+
+function validate(options: FitOptions): void {
+  const { k, method, seed } = options;
+  if (k !== 'auto' && (typeof k !== 'number' || !Number.isInteger(k) || k < 1)) {
+    throw new RangeError(`k must be a positive integer or 'auto', got ${String(k)}`);
+  }
+  if (method !== 'kmeans' && method !== 'ward') throw new RangeError(`method must be 'kmeans' or 'ward', got ${String(method)}`);
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${String(seed)}`);
+  const scaler = options.scaler ?? 'zscore';
+  if (scaler !== 'zscore' && scaler !== 'minmax') throw new RangeError(`scaler must be 'zscore' or 'minmax', got ${String(scaler)}`);
+  const holdout = options.holdout ?? DEFAULT_HOLDOUT;
+  if (!(holdout >= 0 && holdout < 1)) throw new RangeError(`holdout must be in [0, 1), got ${holdout}`);
+  if (options.restarts !== undefined && (!Number.isInteger(options.restarts) || options.restarts < 1)) {
+    throw new RangeError(`restarts must be a positive integer, got ${options.restarts}`);
+  }
+}
+
+function columnStats(X: Float64Array, n: number, d: number): { mean: number[]; sd: number[] } {
+  const mean: number[] = [];
+  const sd: number[] = [];
+  for (let j = 0; j < d; j++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += X[i * d + j]!;
+    const m = s / n;
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += (X[i * d + j]! - m) ** 2;
+    mean.push(m);
+    sd.push(Math.sqrt(ss / n));
+  }
+  return { mean, sd };
+}
+
+function rowsOf(Z: Float64Array, d: number, idx: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(idx.length * d);
+  for (let i = 0; i < idx.length; i++) out.set(Z.subarray(idx[i]! * d, idx[i]! * d + d), i * d);
+  return out;
+}
+
+function record(features: readonly string[], values: readonly number[]): Record<string, number> {
+  return Object.fromEntries(features.map((f, j) => [f, values[j]!]));
+}
+
+/** Fits a segmentation model; see the module comment. Throws RangeError for bad options or data. */
+export function fit(table: FeatureTable, options: FitOptions): FitResult {
+  validate(options);
+  const { method, seed, signal } = options;
+  const features = options.features ?? [...DEFAULT_FEATURES];
+  const scalerKind = options.scaler ?? 'zscore';
+  const holdout = options.holdout ?? DEFAULT_HOLDOUT;
+  const report = (stage: string, fraction: number, message?: string): void => {
+    if (signal?.aborted) throw abortError();
+    const event: ProgressEvent = message === undefined ? { stage, fraction } : { stage, fraction, message };
+    options.onProgress?.(event);
+  };
+
+  report('prepare', 0);
+  const prep = prepare(table, features);
+  const { X, n, d } = prep;
+
+  const distinctLimit = options.k === 'auto' ? MAX_AUTO_K : options.k;
+  const distinct = countDistinctRows(X, n, d, distinctLimit);
+  if (options.k === 'auto') {
+    if (distinct < 2) {
+      throw new RangeError(`k = auto needs at least 2 distinct usable rows to compare segmentations, found ${distinct}`);
+    }
+  } else if (options.k > distinct) {
+    throw new RangeError(`k = ${options.k} is larger than the number of distinct usable rows (${distinct}); choose k <= ${distinct}`);
+  }
+
+  report('scale', 0.05, `${n} customers, ${d} features`);
+  const scaler = fitScaler(X, n, d, scalerKind);
+  const Z = applyScaler(scaler, X, n, d);
+
+  const silhouetteOptions = { seed: deriveSeed(seed, SALT_SILHOUETTE), maxSample: SILHOUETTE_SAMPLE };
+  let chosen: Clustering;
+  let kSearch: ModelQuality['kSearch'];
+  if (options.k === 'auto') {
+    const kMax = Math.min(MAX_AUTO_K, distinct);
+    kSearch = [];
+    let best: { c: Clustering; s: number } | null = null;
+    for (let k = 2; k <= kMax; k++) {
+      report('cluster', 0.1 + (0.5 * (k - 2)) / (kMax - 1), `trying k = ${k}`);
+      const c = cluster(Z, n, d, k, method, seed, options.restarts, signal);
+      const s = silhouette(Z, n, d, c.labels, k, silhouetteOptions).score;
+      kSearch.push({ k, silhouette: s, inertia: c.inertia });
+      if (!best || s > best.s) best = { c, s };
+    }
+    chosen = best!.c;
+  } else {
+    report('cluster', 0.1, `k = ${options.k}`);
+    chosen = cluster(Z, n, d, options.k, method, seed, options.restarts, signal);
+  }
+  const k = chosen.k;
+
+  report('name', 0.65);
+  const original = new Float64Array(k * d);
+  for (let c = 0; c < k; c++) original.set(unscaleRow(scaler, chosen.centroids.subarray(c * d, c * d + d)), c * d);
+  const provisionalSizes = new Int32Array(k);
+  for (let i = 0; i < n; i++) provisionalSizes[chosen.labels[i]!]!++;
+  const stats = columnStats(X, n, d);
+  const names = nameSegments({
+    features,
+    centroids: original,
+    k,
+    sizes: provisionalSizes,
+    mean: stats.mean,
+    sd: stats.sd,
+    ...(options.previous ? { previous: options.previous } : {}),
+  });
+
+  // Segments in display order; labels renumbered to match.
+  const position = new Int32Array(k);
+  names.forEach((name, s) => (position[name.cluster] = s));
+  const centroids = new Float64Array(k * d);
+  names.forEach((name, s) => centroids.set(chosen.centroids.subarray(name.cluster * d, name.cluster * d + d), s * d));
+  let labels: Int32Array;
+  let squared: Float64Array;
+  if (method === 'kmeans') {
+    // A last assignment step against the stored centres, so `assign(model, table)` reproduces these labels.
+    const nearest = nearestCentroid(Z, n, d, centroids, k);
+    labels = nearest.labels;
+    squared = nearest.distances;
+  } else {
+    labels = new Int32Array(n);
+    squared = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const s = position[chosen.labels[i]!]!;
+      labels[i] = s;
+      let sq = 0;
+      for (let j = 0; j < d; j++) sq += (Z[i * d + j]! - centroids[s * d + j]!) ** 2;
+      squared[i] = sq;
+    }
+  }
+  const sizes = new Int32Array(k);
+  let inertia = 0;
+  for (let i = 0; i < n; i++) {
+    sizes[labels[i]!]!++;
+    inertia += squared[i]!;
+  }
+
+  report('quality', 0.7);
+  const sil = k >= 2 ? silhouette(Z, n, d, labels, k, silhouetteOptions) : { score: 0, sampleSize: 0 };
+
+  report('kpis', 0.75);
+  const segmentOfRow: (string | null)[] = new Array<string | null>(table.ids.length).fill(null);
+  for (let i = 0; i < n; i++) segmentOfRow[prep.rows[i]!] = names[labels[i]!]!.id;
+  for (const r of prep.noRecentOrders) segmentOfRow[r] = NO_RECENT_ORDERS;
+  const kpis = computeKpis(
+    table,
+    segmentOfRow,
+    names.map((s) => s.id),
+    {
+      ...(options.relationshipYears !== undefined ? { relationshipYears: options.relationshipYears } : {}),
+      ...(options.windowMonths !== undefined ? { windowMonths: options.windowMonths } : {}),
+    },
+  );
+
+  report('explain', 0.8);
+  const explanation = explainSegments(X, n, d, features, labels, k, { seed: deriveSeed(seed, SALT_EXPLAIN) });
+
+  let stability: ModelQuality['stability'];
+  const holdoutSize = Math.round(n * holdout);
+  const trainingSize = n - holdoutSize;
+  if (holdoutSize >= 1 && trainingSize >= k) {
+    report('stability', 0.85, `training ${trainingSize}, holdout ${holdoutSize}`);
+    const perm = permutation(createRng(deriveSeed(seed, SALT_HOLDOUT)), n);
+    const held = Uint32Array.from(perm.subarray(0, holdoutSize)).sort();
+    const train = Uint32Array.from(perm.subarray(holdoutSize)).sort();
+    const Ztrain = rowsOf(Z, d, train);
+    if (countDistinctRows(Ztrain, trainingSize, d, k) >= k) {
+      const part = cluster(Ztrain, trainingSize, d, k, method, seed, options.restarts, signal);
+      const predicted = nearestCentroid(rowsOf(Z, d, held), holdoutSize, d, part.centroids, k).labels;
+      const reference = Int32Array.from(held, (i) => labels[i]!);
+      stability = {
+        ari: adjustedRandIndex(reference, predicted),
+        agreement: matchLabels(reference, predicted, k).agreement,
+        holdoutSize,
+        trainingSize,
+      };
+    }
+  }
+
+  report('model', 0.95);
+  const segments: Segment[] = names.map((name, s) => {
+    const centre = Array.from(original.subarray(name.cluster * d, name.cluster * d + d));
+    const rule = explanation.rules[s]!;
+    const segment: Segment = {
+      id: name.id,
+      archetype: name.archetype,
+      label: name.label,
+      why: name.why,
+      color: name.color,
+      size: sizes[s]!,
+      centroid: record(features, centre),
+      strategy: recommend(name.basis),
+      kpis: kpis[name.id]!,
+      rule: { text: rule.text, accuracy: rule.accuracy, precision: rule.precision, recall: rule.recall, f1: rule.f1 },
+    };
+    if (chosen.initialCentroids) {
+      const init = chosen.initialCentroids.subarray(name.cluster * d, name.cluster * d + d);
+      segment.initialCentroid = record(features, unscaleRow(scaler, init));
+    }
+    return segment;
+  });
+
+  const quality: ModelQuality = {
+    silhouette: sil.score,
+    silhouetteSampleSize: sil.sampleSize,
+    inertia,
+    iterations: chosen.iterations,
+    ...(kSearch ? { kSearch } : {}),
+    ...(stability ? { stability } : {}),
+    explanation: { accuracy: explanation.accuracy, confusion: explanation.confusion, labels: names.map((s) => s.id) },
+  };
+
+  let imputedRows = 0;
+  for (let i = 0; i < n; i++) imputedRows += prep.imputed[i]!;
+  const model: Model = {
+    kind: 'smart-segments-model',
+    version: MODEL_VERSION,
+    createdAt: options.createdAt ?? DEFAULT_CREATED_AT,
+    method,
+    k,
+    seed,
+    features: [...features],
+    scaler,
+    imputation: prep.medians,
+    centroids: names.map((_, s) => Array.from(centroids.subarray(s * d, s * d + d))),
+    segments,
+    quality,
+    ...(chosen.merges ? { dendrogram: { merges: chosen.merges, leaves: chosen.sampleSize ?? n } } : {}),
+    data: {
+      rows: table.ids.length,
+      clustered: n,
+      imputed: imputedRows,
+      noRecentOrders: prep.noRecentOrders.length,
+      rejected: prep.rejected,
+    },
+  };
+
+  const assignments: Assignment[] = [];
+  const clusteredAt = new Int32Array(table.ids.length).fill(-1);
+  for (let i = 0; i < n; i++) clusteredAt[prep.rows[i]!] = i;
+  for (let r = 0; r < table.ids.length; r++) {
+    const i = clusteredAt[r]!;
+    if (i >= 0) {
+      assignments.push({ id: table.ids[r]!, segment: names[labels[i]!]!.id, distance: Math.sqrt(squared[i]!), imputed: prep.imputed[i] === 1 });
+    } else if (segmentOfRow[r] === NO_RECENT_ORDERS) {
+      assignments.push({ id: table.ids[r]!, segment: NO_RECENT_ORDERS, distance: NaN, imputed: false });
+    }
+  }
+  report('done', 1);
+  return { model, assignments };
+}
