@@ -36,12 +36,13 @@ export interface StoredContact {
   properties: Record<string, string | null | undefined>;
 }
 
-/** What write-back needs from the local store (connector/store.ts provides it). */
+/** What write-back needs from the local store (connector/store.ts `Store` provides it). */
 export interface WriteBackStore {
   allContacts(): Promise<StoredContact[]>;
-  upsertContacts(records: StoredContact[]): Promise<unknown>;
+  /** Merges properties into the stored contacts (unknown ids ignored). */
+  mergeContactProperties(updates: readonly { id: string; properties: Record<string, string | null> }[]): Promise<void>;
   getState(key: string): Promise<unknown>;
-  setState(key: string, value: unknown): Promise<unknown>;
+  setState(key: string, value: unknown): Promise<void>;
   transaction<T>(fn: () => Promise<T>): Promise<T>;
 }
 
@@ -344,17 +345,10 @@ export async function writeBack(
     report.requests++;
     const result = await client.batchUpdate('contacts', batch);
     const failed = new Set(failedIdsOf(result));
-    const written: StoredContact[] = [];
-    for (const input of batch) {
-      if (failed.has(input.id)) continue;
-      const before = contacts.get(input.id);
-      const merged: StoredContact = { ...(before ?? { id: input.id }), properties: { ...before?.properties, ...input.properties } };
-      contacts.set(input.id, merged);
-      written.push(merged);
-    }
+    const written = batch.filter((input) => !failed.has(input.id));
     const last = batch[batch.length - 1]!.id;
     await store.transaction(async () => {
-      if (written.length) await store.upsertContacts(written);
+      if (written.length) await store.mergeContactProperties(written);
       await store.setState(CHECKPOINT_KEY, { modelId: id, lastId: last, complete: false } satisfies Checkpoint);
     });
     report.batches++;

@@ -96,6 +96,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
         rateLimit: options.env.HUBSPOT_RATE_LIMIT ? config.rateLimit : { ...SANDBOX_RATE_LIMIT },
       };
     }
+    if (token === undefined) throw new Error('no access token');
     const limiter = new PortalLimiter({
       perWindow: config.rateLimit.perTenSeconds,
       searchPerSecond: config.rateLimit.searchPerSecond,

@@ -132,8 +132,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const storedModel = await store.getState(MODEL_KEY);
   if (storedModel !== null && storedModel !== undefined) {
     try {
-      model = parseModel(storedModel);
-      assignments = decodeAssignments(await store.getState(ASSIGNMENTS_KEY), model);
+      const parsed = parseModel(storedModel);
+      model = parsed;
+      assignments = decodeAssignments(await store.getState(ASSIGNMENTS_KEY), parsed);
     } catch (error) {
       log(`ignoring the stored published model: ${(error as Error).message}`);
       model = null;
@@ -316,7 +317,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     const assigned = assign(next, snapshotTable(snapshot));
     model = next;
-    assignments = new Map(assigned.map((a) => [a.id, a]));
+    assignments = new Map(assigned.map((a): [string, Assignment] => [a.id, a]));
     await store.setState(MODEL_KEY, next);
     await store.setState(ASSIGNMENTS_KEY, encodeAssignments(next, assigned));
     const published = next;
