@@ -23,7 +23,7 @@ export const MODEL_PROPERTY = 'smart_segment_model';
 export const WRITEBACK_PROPERTIES: readonly string[] = [SEGMENT_PROPERTY, STRATEGY_PROPERTY, MODEL_PROPERTY];
 /** HubSpot's batch update takes at most 100 inputs. */
 export const BATCH_SIZE = 100;
-const CHECKPOINT_KEY = 'writeback.checkpoint';
+export const CHECKPOINT_KEY = 'writeback.checkpoint';
 
 /** What write-back needs from the HubSpot client (getProperty resolves null for a missing property). */
 export type WriteBackClient = Pick<

@@ -19,10 +19,11 @@ import type { HubSpotClient } from '../hubspot/client.js';
 import { buildSnapshot, snapshotDelta } from '../snapshot.js';
 import type { Store } from '../store.js';
 import { incrementalSync } from '../sync.js';
-import { writeBack } from '../writeback.js';
-import type { WriteBackContext } from '../writeback.js';
+import { CHECKPOINT_KEY, modelId, writeBack } from '../writeback.js';
+import type { WriteBackContext, WriteBackReport } from '../writeback.js';
 import { HttpError, intParam, readJson, sendError, sendJson, sendNotModified } from './http.js';
 import { JobQueue } from './jobs.js';
+import type { JobProgress } from './jobs.js';
 import { FRAME_ANCESTORS, packageRoot, safeJoin, serveFile } from './static.js';
 
 const MODEL_KEY = 'published.model';
@@ -268,7 +269,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           { onProgress: (p: { done?: number; total?: number }) => progress({ done: p.done, total: p.total }) },
         );
         await rebuildSnapshot();
-        return result;
+        // New and changed contacts get the published model's segments too.
+        const writeback = model ? await assignAndWriteBack(model, progress) : null;
+        return { sync: result, writeback };
       });
       return sendJson(res, 202, { jobId: job.id }, { Location: `/api/jobs/${job.id}` });
     }
@@ -315,21 +318,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           `that the data does not have (available: ${snapshot.features.join(', ')}).`,
       );
     }
-    const assigned = assign(next, snapshotTable(snapshot));
+    const assigned = await assignNow(next);
     model = next;
     assignments = new Map(assigned.map((a): [string, Assignment] => [a.id, a]));
     await store.setState(MODEL_KEY, next);
-    await store.setState(ASSIGNMENTS_KEY, encodeAssignments(next, assigned));
     const published = next;
-    const job = jobs.submit('writeback', async (progress) => {
-      const report = await writeBack(writeBackContext, published, assigned, {
-        onProgress: (p) => progress(p),
-        signal: abort,
-      });
-      progress({ done: report.considered, total: report.considered, updated: report.updated, skipped: report.skipped });
-      await rebuildSnapshot();
-      return report;
-    });
+    const job = jobs.submit('writeback', (progress) => writeBackNow(published, assigned, progress));
     log(`model ${next.createdAt} published (k = ${next.k}); write-back job ${job.id}`);
     return sendJson(
       res,
@@ -338,6 +332,31 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       { Location: `/api/jobs/${job.id}` },
     );
   };
+
+  /** Assigns every contact of the current snapshot and saves the assignments. */
+  const assignNow = async (published: Model): Promise<Assignment[]> => {
+    const assigned = assign(published, snapshotTable(snapshot));
+    await store.setState(ASSIGNMENTS_KEY, encodeAssignments(published, assigned));
+    if (model === published) assignments = new Map(assigned.map((a): [string, Assignment] => [a.id, a]));
+    return assigned;
+  };
+
+  const writeBackNow = async (
+    published: Model,
+    assigned: Assignment[],
+    progress: (p: JobProgress) => void,
+  ): Promise<WriteBackReport> => {
+    const report = await writeBack(writeBackContext, published, assigned, {
+      onProgress: (p) => progress(p),
+      signal: abort,
+    });
+    progress({ done: report.considered, total: report.considered, updated: report.updated, skipped: report.skipped });
+    await rebuildSnapshot();
+    return report;
+  };
+
+  const assignAndWriteBack = async (published: Model, progress: (p: JobProgress) => void): Promise<WriteBackReport> =>
+    writeBackNow(published, await assignNow(published), progress);
 
   const segmentOf = (id: string): Segment | null => model?.segments.find((s) => s.id === id) ?? null;
 
@@ -469,6 +488,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const actualPort = (server.address() as AddressInfo).port;
   const shownHost = host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+
+  // A write-back interrupted by a shutdown resumes from its checkpoint.
+  if (model) {
+    const checkpoint = (await store.getState(CHECKPOINT_KEY)) as { modelId?: string; complete?: boolean } | undefined;
+    if (checkpoint && checkpoint.complete === false && checkpoint.modelId === modelId(model) && assignments.size > 0) {
+      const resumed = model;
+      const job = jobs.submit('writeback', (progress) => writeBackNow(resumed, [...assignments.values()], progress));
+      log(`resuming the interrupted write-back of model ${resumed.createdAt} (job ${job.id})`);
+    }
+  }
 
   let closing: Promise<void> | null = null;
   return {
