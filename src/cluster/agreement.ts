@@ -6,10 +6,11 @@
 import { checkMatrix } from './nearest.js';
 
 /**
- * Adjusted Rand index of two labelings of the same rows (any integer labels), computed as scikit-learn
- * does from the pair confusion matrix with exact (BigInt) products, so it returns sklearn's float.
+ * Adjusted Rand index of two labelings of the same rows (any integer labels), by the Hubert-Arabie
+ * formula on the contingency table: (index - expected) / (max - expected) with index = sum C(n_ij, 2),
+ * expected = sum C(a_i, 2) sum C(b_j, 2) / C(n, 2), max = (sum C(a_i, 2) + sum C(b_j, 2)) / 2.
  * 1 for identical partitions up to renaming (also when both put every row in one cluster or every row
- * alone), about 0 for independent ones, possibly negative.
+ * alone, and for fewer than two rows), about 0 for independent ones, possibly negative.
  */
 export function adjustedRandIndex(a: Int32Array, b: Int32Array): number {
   if (a.length !== b.length) throw new RangeError(`label arrays differ in length: ${a.length} and ${b.length}`);
@@ -17,45 +18,39 @@ export function adjustedRandIndex(a: Int32Array, b: Int32Array): number {
   const rowIndex = new Map<number, number>();
   const colIndex = new Map<number, number>();
   const cells = new Map<number, number>();
-  const ra: number[] = [];
-  const cb: number[] = [];
+  const rowSums: number[] = [];
+  const colSums: number[] = [];
   for (let i = 0; i < n; i++) {
     let r = rowIndex.get(a[i]!);
     if (r === undefined) {
       r = rowIndex.size;
       rowIndex.set(a[i]!, r);
-      ra.push(0);
+      rowSums.push(0);
     }
     let c = colIndex.get(b[i]!);
     if (c === undefined) {
       c = colIndex.size;
       colIndex.set(b[i]!, c);
-      cb.push(0);
+      colSums.push(0);
     }
-    ra[r]!++;
-    cb[c]!++;
-    // r, c < n <= 2^26 in practice; the key is exact below 2^53.
-    const key = r * n + c;
+    rowSums[r]!++;
+    colSums[c]!++;
+    const key = r * n + c; // r, c < n, so exact below 2^53 for any realistic n
     cells.set(key, (cells.get(key) ?? 0) + 1);
   }
-  let sumSquares = 0n;
-  let rowDot = 0n; // sum over cells n_ij * colSum_j
-  let colDot = 0n; // sum over cells n_ij * rowSum_i
-  for (const [key, count] of cells) {
-    const r = Math.floor(key / n);
-    const c = key - r * n;
-    const v = BigInt(count);
-    sumSquares += v * v;
-    rowDot += v * BigInt(cb[c]!);
-    colDot += v * BigInt(ra[r]!);
-  }
-  const N = BigInt(n);
-  const tp = sumSquares - N;
-  const fp = rowDot - sumSquares;
-  const fn = colDot - sumSquares;
-  const tn = N * N - fp - fn - sumSquares;
-  if (fn === 0n && fp === 0n) return 1;
-  return (2 * Number(tp * tn - fn * fp)) / Number((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn));
+  // Pair counts are integers below 2^53 for n up to ~1e8, so these sums are exact.
+  const pairs = (m: number): number => (m * (m - 1)) / 2;
+  let index = 0;
+  for (const count of cells.values()) index += pairs(count);
+  let sumA = 0;
+  for (const v of rowSums) sumA += pairs(v);
+  let sumB = 0;
+  for (const v of colSums) sumB += pairs(v);
+  if (n < 2) return 1;
+  const expected = (sumA * sumB) / pairs(n);
+  const max = (sumA + sumB) / 2;
+  if (max === expected) return 1;
+  return (index - expected) / (max - expected);
 }
 
 /**
