@@ -1,0 +1,182 @@
+/**
+ * The CRM search API's query semantics (POST /crm/v3/objects/{type}/search), after
+ * developers.hubspot.com/docs/api-reference/search/guide and @hubspot/api-client's `PublicObjectSearchRequest`
+ * / `Filter` models: filter groups are ORed, filters within a group ANDed; operators EQ, NEQ, LT, LTE, GT,
+ * GTE, BETWEEN (value..highValue), IN / NOT_IN (values), HAS_PROPERTY / NOT_HAS_PROPERTY, CONTAINS_TOKEN /
+ * NOT_CONTAINS_TOKEN (`*` wildcards); at most 5 groups, 10 filters a group, 25 filters; one sort, either
+ * `{ propertyName, direction }` or the string form ("createdate", "-createdate"); 200 results a page and
+ * no paging past 10,000 results.
+ *
+ * Documented choices where HubSpot's docs are silent: without sorts, results come in ascending id order;
+ * string comparisons ignore case; NEQ / NOT_IN include records without a value.
+ */
+import { LAST_MODIFIED, type ObjectType, type SandboxData, type StoredObject } from './store.js';
+
+export const SEARCH_MAX_LIMIT = 200;
+export const SEARCH_MAX_RESULTS = 10_000;
+export const SEARCH_MAX_GROUPS = 5;
+export const SEARCH_MAX_FILTERS_PER_GROUP = 10;
+export const SEARCH_MAX_FILTERS = 25;
+
+export interface SearchFilter {
+  propertyName: string;
+  operator: string;
+  value?: unknown;
+  highValue?: unknown;
+  values?: unknown[];
+}
+
+export interface SearchSort {
+  propertyName: string;
+  direction: 'ASCENDING' | 'DESCENDING';
+}
+
+export class SearchError extends Error {}
+
+const OPERATORS = new Set(['EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'IN', 'NOT_IN', 'HAS_PROPERTY',
+  'NOT_HAS_PROPERTY', 'CONTAINS_TOKEN', 'NOT_CONTAINS_TOKEN']);
+
+type Kind = 'time' | 'number' | 'string';
+type Getter = (r: StoredObject) => number | string | null;
+
+function kindOf(data: SandboxData, type: ObjectType, name: string): Kind {
+  const def = data.getProperty(type, name);
+  if (!def) return 'string';
+  if (def.type === 'datetime' || def.type === 'date') return 'time';
+  if (def.type === 'number') return 'number';
+  return 'string';
+}
+
+/** A comparable value for a record: epoch ms for dates, numbers for numbers, lower-case strings. */
+function getter(data: SandboxData, type: ObjectType, name: string, kind: Kind): Getter {
+  if (name === 'hs_object_id') return (r) => r.id;
+  if (name === 'createdate') return (r) => r.createdAt;
+  if (name === LAST_MODIFIED[type]) return (r) => r.updatedAt;
+  return (r) => {
+    const v = r.properties[name];
+    if (v === null || v === undefined || v === '') return null;
+    if (kind === 'string') return v.toLowerCase();
+    const x = kind === 'time' ? parseTime(v) : Number(v);
+    return Number.isFinite(x) ? x : null;
+  };
+}
+
+/** Epoch ms from "1700000000000" or an ISO date / date-time. */
+export function parseTime(v: string): number {
+  if (/^-?\d+$/.test(v)) return Number(v);
+  return Date.parse(v);
+}
+
+function operand(kind: Kind, v: unknown, filter: SearchFilter): number | string {
+  if (v === undefined || v === null) throw new SearchError(`filter on ${filter.propertyName} with operator ${filter.operator} needs a value`);
+  const s = String(v);
+  if (kind === 'string') return s.toLowerCase();
+  const x = kind === 'time' ? parseTime(s) : Number(s);
+  if (!Number.isFinite(x)) throw new SearchError(`${s} is not a valid ${kind === 'time' ? 'date' : 'number'} for ${filter.propertyName}`);
+  return x;
+}
+
+function tokenMatcher(pattern: string): (s: string) => boolean {
+  const re = new RegExp(`^${pattern.toLowerCase().split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return (s) => re.test(s) || s.split(/[^a-z0-9]+/).some((t) => re.test(t));
+}
+
+export function compileFilter(data: SandboxData, type: ObjectType, f: SearchFilter): (r: StoredObject) => boolean {
+  if (typeof f !== 'object' || f === null || typeof f.propertyName !== 'string') throw new SearchError('each filter needs a propertyName');
+  if (!OPERATORS.has(f.operator)) throw new SearchError(`Unsupported operator: ${String(f.operator)}`);
+  const kind = kindOf(data, type, f.propertyName);
+  const get = getter(data, type, f.propertyName, kind);
+  switch (f.operator) {
+    case 'HAS_PROPERTY': return (r) => get(r) !== null;
+    case 'NOT_HAS_PROPERTY': return (r) => get(r) === null;
+    case 'EQ': { const x = operand(kind, f.value, f); return (r) => get(r) === x; }
+    case 'NEQ': { const x = operand(kind, f.value, f); return (r) => get(r) !== x; }
+    case 'LT': { const x = operand(kind, f.value, f); return (r) => { const v = get(r); return v !== null && v < x; }; }
+    case 'LTE': { const x = operand(kind, f.value, f); return (r) => { const v = get(r); return v !== null && v <= x; }; }
+    case 'GT': { const x = operand(kind, f.value, f); return (r) => { const v = get(r); return v !== null && v > x; }; }
+    case 'GTE': { const x = operand(kind, f.value, f); return (r) => { const v = get(r); return v !== null && v >= x; }; }
+    case 'BETWEEN': {
+      const lo = operand(kind, f.value, f);
+      const hi = operand(kind, f.highValue, f);
+      return (r) => { const v = get(r); return v !== null && v >= lo && v <= hi; };
+    }
+    case 'IN':
+    case 'NOT_IN': {
+      if (!Array.isArray(f.values)) throw new SearchError(`operator ${f.operator} on ${f.propertyName} needs values[]`);
+      const set = new Set(f.values.map((v) => operand(kind, v, f)));
+      return f.operator === 'IN' ? (r) => { const v = get(r); return v !== null && set.has(v); } : (r) => { const v = get(r); return v === null || !set.has(v); };
+    }
+    default: {
+      const match = tokenMatcher(String(operand('string', f.value, f)));
+      const has = (r: StoredObject): boolean => { const v = get(r); return v !== null && match(String(v)); };
+      return f.operator === 'CONTAINS_TOKEN' ? has : (r) => !has(r);
+    }
+  }
+}
+
+export function parseSorts(sorts: unknown): SearchSort[] {
+  if (sorts === undefined || sorts === null) return [];
+  if (!Array.isArray(sorts)) throw new SearchError('sorts must be an array');
+  return sorts.map((s): SearchSort => {
+    if (typeof s === 'string') {
+      return s.startsWith('-') ? { propertyName: s.slice(1), direction: 'DESCENDING' } : { propertyName: s, direction: 'ASCENDING' };
+    }
+    if (typeof s === 'object' && s !== null && typeof (s as SearchSort).propertyName === 'string') {
+      const d = (s as SearchSort).direction;
+      return { propertyName: (s as SearchSort).propertyName, direction: d === 'DESCENDING' ? 'DESCENDING' : 'ASCENDING' };
+    }
+    throw new SearchError('each sort needs a propertyName');
+  });
+}
+
+const QUERY_PROPERTIES: Readonly<Record<ObjectType, readonly string[]>> = {
+  contacts: ['firstname', 'lastname', 'email', 'phone', 'company'],
+  deals: ['dealname'],
+};
+
+/** All matching live ids in result order. */
+export function runSearch(data: SandboxData, type: ObjectType, request: {
+  filterGroups?: unknown; sorts?: unknown; query?: unknown;
+}): number[] {
+  const groups = request.filterGroups ?? [];
+  if (!Array.isArray(groups)) throw new SearchError('filterGroups must be an array');
+  if (groups.length > SEARCH_MAX_GROUPS) throw new SearchError(`Too many filter groups: ${groups.length}. The maximum is ${SEARCH_MAX_GROUPS}.`);
+  let total = 0;
+  const compiled = groups.map((g: unknown) => {
+    const filters = (g as { filters?: unknown }).filters;
+    if (!Array.isArray(filters)) throw new SearchError('each filter group needs filters[]');
+    if (filters.length > SEARCH_MAX_FILTERS_PER_GROUP) throw new SearchError(`Too many filters in a group: ${filters.length}. The maximum is ${SEARCH_MAX_FILTERS_PER_GROUP}.`);
+    total += filters.length;
+    return filters.map((f) => compileFilter(data, type, f as SearchFilter));
+  });
+  if (total > SEARCH_MAX_FILTERS) throw new SearchError(`Too many filters: ${total}. The maximum is ${SEARCH_MAX_FILTERS}.`);
+  const q = typeof request.query === 'string' && request.query.trim() !== '' ? request.query.trim().toLowerCase() : null;
+  const sorts = parseSorts(request.sorts);
+
+  const c = data.collection(type);
+  const out: number[] = [];
+  for (const id of c.activeIds) {
+    const r = c.byId.get(id)!;
+    if (compiled.length > 0 && !compiled.some((fs) => fs.every((f) => f(r)))) continue;
+    if (q !== null && !QUERY_PROPERTIES[type].some((p) => (r.properties[p] ?? '').toLowerCase().includes(q))) continue;
+    out.push(id);
+  }
+  const sort = sorts[0];
+  if (sort) {
+    const kind = kindOf(data, type, sort.propertyName);
+    const get = getter(data, type, sort.propertyName, kind);
+    const keys = new Map<number, number | string | null>();
+    for (const id of out) keys.set(id, get(c.byId.get(id)!));
+    const sign = sort.direction === 'DESCENDING' ? -1 : 1;
+    out.sort((a, b) => {
+      const ka = keys.get(a) ?? null;
+      const kb = keys.get(b) ?? null;
+      // Records without the value sort last in either direction.
+      if (ka === null || kb === null) return ka === kb ? a - b : ka === null ? 1 : -1;
+      if (ka < kb) return -sign;
+      if (ka > kb) return sign;
+      return a - b;
+    });
+  }
+  return out;
+}
