@@ -46,12 +46,21 @@ export interface ExplainOptions {
   seed?: number;
 }
 
-/** The roundest number t with lo <= t < hi (so "x <= t" keeps lo and below, and sends hi and above right). */
+/**
+ * The roundest number t with lo <= t < hi (so "x <= t" keeps lo and below and sends hi and above right),
+ * preferring the middle half of the gap so the cut stays near the midpoint a plain tree would use.
+ */
 export function roundThreshold(lo: number, hi: number): number {
   const mid = (lo + hi) / 2;
-  for (let p = -6; p <= 12; p++) {
-    const t = p < 0 ? Math.round(mid / 10 ** -p) * 10 ** -p : Number((Math.round(mid * 10 ** p) / 10 ** p).toFixed(p));
-    if (t >= lo && t < hi) return t;
+  const quarter = (hi - lo) / 4;
+  for (const [a, b] of [
+    [lo + quarter, hi - quarter],
+    [lo, hi],
+  ] as const) {
+    for (let p = -6; p <= 12; p++) {
+      const t = p < 0 ? Math.round(mid / 10 ** -p) * 10 ** -p : Number((Math.round(mid * 10 ** p) / 10 ** p).toFixed(p));
+      if (t >= a && t <= b && t >= lo && t < hi) return t;
+    }
   }
   return mid;
 }

@@ -175,7 +175,7 @@ export function fit(table: FeatureTable, options: FitOptions): FitResult {
   const distinct = countDistinctRows(X, n, d, distinctLimit);
   if (options.k === 'auto') {
     if (distinct < 2) {
-      throw new RangeError(`k = auto needs at least 2 distinct usable rows to compare segmentations, found ${distinct}`);
+      throw new RangeError(`k = auto needs at least 2 distinct usable rows, found ${distinct}`);
     }
   } else if (options.k > distinct) {
     throw new RangeError(`k = ${options.k} is larger than the number of distinct usable rows (${distinct}); choose k <= ${distinct}`);
