@@ -307,6 +307,28 @@ export class Store {
     );
   }
 
+  /**
+   * Replaces the contact lists of the given deals (incremental sync: a new or changed deal and the
+   * contacts HubSpot now associates it with). A deal mapped to [] loses all its contacts.
+   */
+  async replaceDealAssociations(map: ReadonlyMap<string, readonly string[]> | Readonly<Record<string, readonly string[]>>): Promise<void> {
+    const entries: [string, readonly string[]][] = map instanceof Map ? [...map.entries()] : Object.entries(map);
+    if (entries.length === 0) return;
+    const pairs: { c: string; d: string }[] = [];
+    for (const [d, contacts] of entries) for (const c of new Set(contacts)) pairs.push({ c: String(c), d: String(d) });
+    await this.q.query(
+      'DELETE FROM associations WHERE portal_id = $1 AND deal_id IN (SELECT jsonb_array_elements_text($2::jsonb))',
+      [this.portalId, JSON.stringify(entries.map(([d]) => String(d)))],
+    );
+    if (pairs.length === 0) return;
+    await this.q.query(
+      `INSERT INTO associations (portal_id, contact_id, deal_id)
+       SELECT $1, p.c, p.d FROM jsonb_to_recordset($2::jsonb) AS p(c text, d text)
+       ON CONFLICT DO NOTHING`,
+      [this.portalId, JSON.stringify(pairs)],
+    );
+  }
+
   /** contact id -> associated deal ids (only contacts with at least one deal). */
   async associations(): Promise<Record<string, string[]>> {
     const res = await this.q.query<{ contact_id: string; deal_id: string }>(

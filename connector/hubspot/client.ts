@@ -234,10 +234,13 @@ export class HubSpotClient {
   /**
    * `POST /crm/v4/associations/contacts/deals/batch/read` with up to 1,000 ids. Follows each source's
    * own `paging.next.after` (sent back as `{ id, after }`) so contacts with many deals come back whole.
-   * Returns every requested id, with `[]` when it has no associations.
+   * Returns every requested id, with `[]` when it has no associations. `deals -> contacts` works the same
+   * way (incremental sync uses it to find the contacts of new deals).
    */
-  async associationsBatchRead(from: 'contacts', to: 'deals', ids: string[]): Promise<Map<string, string[]>> {
-    if (from !== 'contacts' || to !== 'deals') throw new RangeError(`associations ${String(from)} -> ${String(to)} are not supported`);
+  async associationsBatchRead(from: ObjectType, to: ObjectType, ids: string[]): Promise<Map<string, string[]>> {
+    checkType(from);
+    checkType(to);
+    if (from === to) throw new RangeError(`associations ${from} -> ${to} are not supported`);
     checkCount('association batch read ids', ids.length, 1000);
     const out = new Map<string, string[]>();
     for (const id of ids) out.set(id, []);

@@ -1,0 +1,654 @@
+/**
+ * Sync: copies a portal's contacts, deals and contact->deal associations into the local store.
+ *
+ * Full sync: the contacts and deals list cursors run concurrently, association batches (1,000 contacts)
+ * pipeline behind the contact pages, everything through the portal's limiter. Each page is committed in
+ * one transaction with its stream's checkpoint, so a sync killed at any point resumes from the
+ * checkpoints; records are upserts, so re-reading a page duplicates nothing. Every record carries the
+ * run's generation; at the end, records this run did not see are swept (deletions in HubSpot).
+ *
+ * Incremental sync: search on the last-modified property from the last sync's start (minus an overlap)
+ * to now, ascending, 200 a page. Pages advance by the last record's timestamp (keyset), not by offset, so
+ * a record modified while we page cannot shift another out of view; windows whose `total` exceeds the
+ * search cap (10,000) are halved recursively. Associations of changed contacts (and of changed deals) are
+ * re-read; archived records (`?archived=true`) are removed. Checkpointed per page as well.
+ */
+import type { AppConfig } from './config.js';
+import type { HubSpotClient } from './hubspot/client.js';
+import { HubSpotError } from './hubspot/errors.js';
+import { LAST_MODIFIED, lastModifiedMs, propertiesFor, toStoredRecord } from './hubspot/mapping.js';
+import type { HubSpotObject, ObjectType, SearchPage } from './hubspot/types.js';
+import type { Store } from './store.js';
+
+/** What sync needs from the HubSpot client. */
+export type SyncClient = Pick<HubSpotClient, 'listPage' | 'search' | 'associationsBatchRead' | 'stats'>;
+
+export interface SyncContext {
+  client: SyncClient;
+  store: Store;
+  portalId: string | number;
+  config: Pick<AppConfig, 'satisfactionProperty' | 'distanceProperty'>;
+  /** Wall clock in ms (incremental windows end at "now"). Default Date.now. */
+  now?: () => number;
+}
+
+export type SyncStage = 'contacts' | 'deals' | 'associations' | 'deletions' | 'finish';
+
+export interface SyncProgress {
+  mode: 'full' | 'incremental';
+  stage: SyncStage;
+  /** Records stored so far in this run (contacts + deals). */
+  done: number;
+  /** Expected records, when known. */
+  total?: number;
+  contacts: number;
+  deals: number;
+  /** Contacts whose associations were read. */
+  associations: number;
+  deleted: number;
+  /** Pages committed so far in this run (all streams). */
+  pages: number;
+  requests: number;
+  /** Records per second so far. */
+  rate: number;
+  etaSeconds?: number;
+  message: string;
+}
+
+export interface SyncOptions {
+  onProgress?: (progress: SyncProgress) => void;
+  /** Cooperative cancellation, checked before every request; the checkpoints stay for a resume. */
+  signal?: { readonly aborted: boolean };
+  /** Incremental: how far before the last sync's start to look again (search index lag, clock skew). Default 5 min. */
+  overlapMs?: number;
+  /** List page size (max 100). */
+  pageSize?: number;
+  /** Search page size (max 200). */
+  searchPageSize?: number;
+  /** Contacts per association batch (max 1,000). */
+  associationBatch?: number;
+  /** Association batches in flight. Default 2. */
+  associationParallel?: number;
+  /** HubSpot's search result cap (10,000); lower only in tests. */
+  searchCap?: number;
+}
+
+export interface SyncResult {
+  mode: 'full' | 'incremental';
+  /** True when this run continued an interrupted one. */
+  resumed: boolean;
+  generation: number;
+  contacts: { upserted: number; deleted: number };
+  deals: { upserted: number; deleted: number };
+  /** Contacts (and deals, incrementally) whose associations were re-read. */
+  associationsRead: number;
+  pages: number;
+  requests: number;
+  seconds: number;
+  recordsPerSecond: number;
+  /** Incremental: the searched window [from, to) in epoch ms. */
+  window?: { from: number; to: number };
+}
+
+export class SyncAborted extends Error {
+  constructor() {
+    super('sync stopped before it finished; run it again to resume from the last checkpoint');
+    this.name = 'SyncAborted';
+  }
+}
+
+// ---- Checkpoint state (per portal, in the store's sync_state) -----------------------------------
+
+const KEY = {
+  last: 'sync.last',
+  full: 'sync.full',
+  fullStream: (type: ObjectType) => `sync.full.${type}`,
+  fullAssoc: 'sync.full.assoc',
+  inc: 'sync.inc',
+  incStream: (type: ObjectType) => `sync.inc.${type}`,
+  incArchived: (type: ObjectType) => `sync.inc.archived.${type}`,
+  incAssoc: 'sync.inc.assoc',
+} as const;
+
+const INC_KEYS = [KEY.inc, KEY.incStream('contacts'), KEY.incStream('deals'), KEY.incArchived('contacts'), KEY.incArchived('deals'), KEY.incAssoc];
+
+/** The last completed sync. */
+export interface LastSync {
+  mode: 'full' | 'incremental';
+  /** When the run started (epoch ms): the next incremental searches from here (minus the overlap). */
+  runStart: number;
+  completedAt: number;
+  generation: number;
+}
+
+interface FullState {
+  generation: number;
+  runStart: number;
+}
+interface ListCursor {
+  after: string | null;
+  done: boolean;
+}
+interface IncState {
+  runStart: number;
+  from: number;
+  to: number;
+}
+interface SearchCursor {
+  cursor: number;
+  done: boolean;
+}
+interface PendingAssoc {
+  contacts: string[];
+  deals: string[];
+}
+
+/** The last completed sync of this store's portal, if any. */
+export async function lastSync(store: Store): Promise<LastSync | undefined> {
+  return store.getState<LastSync>(KEY.last);
+}
+
+// ---- Shared run machinery -----------------------------------------------------------------------
+
+class Run {
+  readonly started: number;
+  readonly requestsAtStart: number;
+  contacts = 0;
+  deals = 0;
+  contactsDeleted = 0;
+  dealsDeleted = 0;
+  associations = 0;
+  pages = 0;
+  total: number | undefined;
+  private error: unknown = null;
+
+  constructor(
+    readonly mode: 'full' | 'incremental',
+    readonly ctx: SyncContext,
+    readonly options: SyncOptions,
+  ) {
+    this.started = Date.now();
+    this.requestsAtStart = ctx.client.stats().requests;
+  }
+
+  /** Throws when the caller aborted or another stream of this run failed. */
+  check(): void {
+    if (this.error !== null) throw new SyncAborted();
+    if (this.options.signal?.aborted) throw new SyncAborted();
+  }
+
+  fail(error: unknown): void {
+    if (this.error === null) this.error = error;
+  }
+
+  /** Runs the streams together; the first failure stops the others and is rethrown. */
+  async all(streams: (() => Promise<void>)[]): Promise<void> {
+    const results = await Promise.allSettled(
+      streams.map(async (s) => {
+        try {
+          await s();
+        } catch (e) {
+          this.fail(e);
+          throw e;
+        }
+      }),
+    );
+    if (this.error !== null) throw this.error;
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+  }
+
+  get requests(): number {
+    return this.ctx.client.stats().requests - this.requestsAtStart;
+  }
+
+  progress(stage: SyncStage, message: string): void {
+    if (!this.options.onProgress) return;
+    const seconds = (Date.now() - this.started) / 1000;
+    const done = this.contacts + this.deals;
+    const rate = seconds > 0 ? done / seconds : 0;
+    const event: SyncProgress = {
+      mode: this.mode,
+      stage,
+      done,
+      contacts: this.contacts,
+      deals: this.deals,
+      associations: this.associations,
+      deleted: this.contactsDeleted + this.dealsDeleted,
+      pages: this.pages,
+      requests: this.requests,
+      rate,
+      message,
+    };
+    if (this.total !== undefined) {
+      event.total = Math.max(this.total, done);
+      if (rate > 0 && this.total > done) event.etaSeconds = (this.total - done) / rate;
+    }
+    this.options.onProgress(event);
+  }
+
+  result(generation: number, resumed: boolean, window?: { from: number; to: number }): SyncResult {
+    const seconds = (Date.now() - this.started) / 1000;
+    const records = this.contacts + this.deals;
+    return {
+      mode: this.mode,
+      resumed,
+      generation,
+      contacts: { upserted: this.contacts, deleted: this.contactsDeleted },
+      deals: { upserted: this.deals, deleted: this.dealsDeleted },
+      associationsRead: this.associations,
+      pages: this.pages,
+      requests: this.requests,
+      seconds,
+      recordsPerSecond: seconds > 0 ? records / seconds : 0,
+      ...(window ? { window } : {}),
+    };
+  }
+}
+
+/**
+ * Feeds ids to association batch reads: batches of `size`, up to `parallel` in flight, dispatched as soon
+ * as a batch is full (or when the feeding stream is closed), so association reads overlap the paging.
+ */
+class BatchPipeline {
+  private queue: string[] = [];
+  private inFlight = 0;
+  private closed = false;
+  private failure: unknown = null;
+  private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly parallel: number,
+    private readonly work: (ids: string[]) => Promise<void>,
+  ) {}
+
+  push(ids: readonly string[]): void {
+    for (const id of ids) this.queue.push(id);
+    this.pump();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pump();
+  }
+
+  /** Resolves when closed and everything was processed; rejects with the first failure. */
+  drained(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.settle();
+    });
+  }
+
+  private pump(): void {
+    while (this.failure === null && this.inFlight < this.parallel && (this.queue.length >= this.size || (this.closed && this.queue.length > 0))) {
+      const ids = this.queue.splice(0, this.size);
+      this.inFlight++;
+      this.work(ids).then(
+        () => {
+          this.inFlight--;
+          this.pump();
+        },
+        (e: unknown) => {
+          this.inFlight--;
+          if (this.failure === null) this.failure = e;
+          this.settle();
+        },
+      );
+    }
+    this.settle();
+  }
+
+  private settle(): void {
+    if (this.failure !== null) {
+      for (const w of this.waiters.splice(0)) w.reject(this.failure);
+      return;
+    }
+    if (this.closed && this.queue.length === 0 && this.inFlight === 0) {
+      for (const w of this.waiters.splice(0)) w.resolve();
+    }
+  }
+}
+
+function nowOf(ctx: SyncContext): number {
+  return (ctx.now ?? Date.now)();
+}
+
+async function countAll(ctx: SyncContext, type: ObjectType): Promise<number | undefined> {
+  try {
+    return (await ctx.client.search(type, { filterGroups: [], limit: 1, properties: ['hs_object_id'] })).total;
+  } catch (e) {
+    // The count only feeds the ETA; a search outage must not stop the sync itself.
+    if (e instanceof HubSpotError && e.code !== 'UNAUTHORIZED' && e.code !== 'DAILY_LIMIT') return undefined;
+    throw e;
+  }
+}
+
+// ---- Full sync ----------------------------------------------------------------------------------
+
+export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Promise<SyncResult> {
+  const { store } = ctx;
+  const run = new Run('full', ctx, options);
+  const pageSize = options.pageSize ?? 100;
+  const assocSize = options.associationBatch ?? 1000;
+
+  let state = await store.getState<FullState>(KEY.full);
+  const resumed = state !== undefined;
+  if (!state) {
+    const last = await lastSync(store);
+    const previous = Math.max(last?.generation ?? 0, (await store.getState<number>('sync.generation')) ?? 0);
+    state = { generation: previous + 1, runStart: nowOf(ctx) };
+    const fresh = state;
+    await store.transaction(async () => {
+      await store.setState('sync.generation', fresh.generation);
+      await store.setState(KEY.full, fresh);
+      await store.setState(KEY.fullStream('contacts'), { after: null, done: false } satisfies ListCursor);
+      await store.setState(KEY.fullStream('deals'), { after: null, done: false } satisfies ListCursor);
+      await store.setState(KEY.fullAssoc, { contacts: [], deals: [] } satisfies PendingAssoc);
+    });
+  }
+  const { generation } = state;
+
+  run.check();
+  const [contactTotal, dealTotal] = await Promise.all([countAll(ctx, 'contacts'), countAll(ctx, 'deals')]);
+  if (contactTotal !== undefined && dealTotal !== undefined) run.total = contactTotal + dealTotal;
+  run.progress('contacts', resumed ? 'resuming full sync' : 'starting full sync');
+
+  // Contacts whose associations are not yet stored; persisted with every page so a resume re-reads them.
+  const pendingState = (await store.getState<PendingAssoc>(KEY.fullAssoc)) ?? { contacts: [], deals: [] };
+  const pending = new Set(pendingState.contacts);
+  const savePending = (): Promise<void> => store.setState(KEY.fullAssoc, { contacts: [...pending], deals: [] } satisfies PendingAssoc);
+
+  const associations = new BatchPipeline(assocSize, options.associationParallel ?? 2, async (ids) => {
+    run.check();
+    const map = await ctx.client.associationsBatchRead('contacts', 'deals', ids);
+    run.check();
+    await store.transaction(async () => {
+      await store.replaceAssociations(map);
+      for (const id of ids) pending.delete(id);
+      await savePending();
+    });
+    run.associations += ids.length;
+    run.progress('associations', `associations of ${run.associations} contacts`);
+  });
+  associations.push([...pending]);
+
+  const listStream = async (type: ObjectType): Promise<void> => {
+    let cursor = (await store.getState<ListCursor>(KEY.fullStream(type))) ?? { after: null, done: false };
+    const properties = propertiesFor(type, ctx.config);
+    while (!cursor.done) {
+      run.check();
+      const page = await ctx.client.listPage(type, { properties, limit: pageSize, ...(cursor.after !== null ? { after: cursor.after } : {}) });
+      run.check();
+      const records = page.results.map((o) => toStoredRecord(type, o));
+      const next: ListCursor = { after: page.paging?.next?.after ?? null, done: page.paging?.next?.after === undefined };
+      await store.transaction(async () => {
+        if (type === 'contacts') {
+          await store.upsertContacts(records, { generation });
+          for (const r of records) pending.add(r.id);
+          await savePending();
+        } else {
+          await store.upsertDeals(records, { generation });
+        }
+        await store.setState(KEY.fullStream(type), next);
+      });
+      cursor = next;
+      run.pages++;
+      if (type === 'contacts') {
+        run.contacts += records.length;
+        associations.push(records.map((r) => r.id));
+      } else {
+        run.deals += records.length;
+      }
+      run.progress(type, `${run.contacts} contacts, ${run.deals} deals`);
+    }
+  };
+
+  await run.all([
+    async () => {
+      try {
+        await listStream('contacts');
+      } finally {
+        associations.close();
+      }
+    },
+    () => listStream('deals'),
+    () => associations.drained(),
+  ]);
+
+  run.check();
+  await store.transaction(async () => {
+    run.contactsDeleted = await store.sweep('contacts', generation);
+    run.dealsDeleted = await store.sweep('deals', generation);
+    await store.setState(KEY.last, { mode: 'full', runStart: state.runStart, completedAt: nowOf(ctx), generation } satisfies LastSync);
+    // A full sync supersedes an interrupted incremental one as well.
+    for (const key of [KEY.full, KEY.fullStream('contacts'), KEY.fullStream('deals'), KEY.fullAssoc, ...INC_KEYS]) await store.deleteState(key);
+  });
+  run.progress('finish', `full sync done: ${run.contacts} contacts, ${run.deals} deals`);
+  return run.result(generation, resumed);
+}
+
+// ---- Incremental sync ---------------------------------------------------------------------------
+
+/**
+ * Changes since the last sync. Falls back to (or resumes) a full sync when there was no completed sync
+ * or a full sync was interrupted.
+ */
+export async function incrementalSync(ctx: SyncContext, options: SyncOptions = {}): Promise<SyncResult> {
+  const { store } = ctx;
+  const last = await lastSync(store);
+  if (!last || (await store.getState<FullState>(KEY.full)) !== undefined) return fullSync(ctx, options);
+
+  const run = new Run('incremental', ctx, options);
+  const overlap = options.overlapMs ?? 5 * 60_000;
+  const searchSize = options.searchPageSize ?? 200;
+  const cap = options.searchCap ?? 10_000;
+  const pageSize = options.pageSize ?? 100;
+  const { generation } = last;
+
+  let state = await store.getState<IncState>(KEY.inc);
+  const resumed = state !== undefined;
+  if (!state) {
+    const runStart = nowOf(ctx);
+    state = { runStart, from: Math.max(0, last.runStart - overlap), to: runStart };
+    const fresh = state;
+    await store.transaction(async () => {
+      await store.setState(KEY.inc, fresh);
+      for (const type of ['contacts', 'deals'] as const) {
+        await store.setState(KEY.incStream(type), { cursor: fresh.from, done: false } satisfies SearchCursor);
+        await store.setState(KEY.incArchived(type), { after: null, done: false } satisfies ListCursor);
+      }
+      await store.setState(KEY.incAssoc, { contacts: [], deals: [] } satisfies PendingAssoc);
+    });
+  }
+  const { from, to } = state;
+  run.progress('contacts', resumed ? 'resuming incremental sync' : 'starting incremental sync');
+
+  const pendingState = (await store.getState<PendingAssoc>(KEY.incAssoc)) ?? { contacts: [], deals: [] };
+  const pending = { contacts: new Set(pendingState.contacts), deals: new Set(pendingState.deals) };
+  const savePending = (): Promise<void> =>
+    store.setState(KEY.incAssoc, { contacts: [...pending.contacts], deals: [...pending.deals] } satisfies PendingAssoc);
+
+  let dealSideSupported = true;
+  const assocFor = (type: ObjectType): BatchPipeline =>
+    new BatchPipeline(options.associationBatch ?? 1000, options.associationParallel ?? 2, async (ids) => {
+      run.check();
+      let map: Map<string, string[]> | null = null;
+      if (type === 'contacts') {
+        map = await ctx.client.associationsBatchRead('contacts', 'deals', ids);
+      } else if (dealSideSupported) {
+        try {
+          map = await ctx.client.associationsBatchRead('deals', 'contacts', ids);
+        } catch (e) {
+          // A portal (or test server) without the deals -> contacts route: new deals then join their
+          // contacts when the contact changes or at the next full sync.
+          if (!(e instanceof HubSpotError && e.code === 'HTTP' && e.status === 404)) throw e;
+          dealSideSupported = false;
+        }
+      }
+      run.check();
+      await store.transaction(async () => {
+        if (map && type === 'contacts') await store.replaceAssociations(map);
+        if (map && type === 'deals') await store.replaceDealAssociations(map);
+        for (const id of ids) pending[type].delete(id);
+        await savePending();
+      });
+      run.associations += ids.length;
+      run.progress('associations', `associations of ${run.associations} changed records`);
+    });
+  const pipelines = { contacts: assocFor('contacts'), deals: assocFor('deals') };
+  pipelines.contacts.push([...pending.contacts]);
+  pipelines.deals.push([...pending.deals]);
+
+  const searchBody = (type: ObjectType, a: number, b: number, limit: number, after?: string) => ({
+    filterGroups: [
+      {
+        filters: [
+          { propertyName: LAST_MODIFIED[type], operator: 'GTE' as const, value: String(a) },
+          { propertyName: LAST_MODIFIED[type], operator: 'LT' as const, value: String(b) },
+        ],
+      },
+    ],
+    sorts: [{ propertyName: LAST_MODIFIED[type], direction: 'ASCENDING' as const }],
+    properties: propertiesFor(type, ctx.config),
+    limit,
+    ...(after !== undefined ? { after } : {}),
+  });
+
+  const searchStream = async (type: ObjectType): Promise<void> => {
+    const saved = (await store.getState<SearchCursor>(KEY.incStream(type))) ?? { cursor: from, done: false };
+    if (saved.done) return;
+
+    const search = async (a: number, b: number, after?: string): Promise<SearchPage> => {
+      run.check();
+      const page = await ctx.client.search(type, searchBody(type, a, b, searchSize, after));
+      run.check();
+      return page;
+    };
+    const commit = async (results: HubSpotObject[], cursor: SearchCursor): Promise<void> => {
+      const records = results.map((o) => toStoredRecord(type, o));
+      await store.transaction(async () => {
+        if (type === 'contacts') await store.upsertContacts(records, { generation });
+        else await store.upsertDeals(records, { generation });
+        for (const r of records) pending[type].add(r.id);
+        await savePending();
+        await store.setState(KEY.incStream(type), cursor);
+      });
+      run.pages++;
+      if (type === 'contacts') run.contacts += records.length;
+      else run.deals += records.length;
+      pipelines[type].push(records.map((r) => r.id));
+      run.progress(type, `${run.contacts} changed contacts, ${run.deals} changed deals`);
+    };
+
+    /** Offset paging, for the rare case keyset paging cannot advance (over a page of equal timestamps). */
+    const offsetPages = async (a: number, b: number, first: SearchPage): Promise<void> => {
+      let page = first;
+      for (;;) {
+        const after = page.paging?.next?.after;
+        if (after === undefined) return;
+        page = await search(a, b, after);
+        await commit(page.results, { cursor: a, done: false });
+      }
+    };
+
+    const window = async (a: number, b: number): Promise<void> => {
+      if (a >= b) return;
+      let page = await search(a, b);
+      if (page.total > cap && b - a > 1) {
+        const mid = a + Math.floor((b - a) / 2);
+        await window(a, mid);
+        await window(mid, b);
+        return;
+      }
+      run.total = (run.total ?? run.contacts + run.deals) + page.total;
+      let cursor = a;
+      for (;;) {
+        const results = page.results;
+        const more = page.paging?.next?.after !== undefined && results.length > 0;
+        const lastTs = results.length > 0 ? lastModifiedMs(type, results[results.length - 1] as HubSpotObject) : Number.NaN;
+        if (!more) {
+          await commit(results, { cursor: b, done: false });
+          return;
+        }
+        if (Number.isFinite(lastTs) && lastTs > cursor) {
+          // Keyset: the next query starts at the last timestamp seen (ties are read again: upserts).
+          await commit(results, { cursor: lastTs, done: false });
+          cursor = lastTs;
+          page = await search(cursor, b);
+          continue;
+        }
+        // A full page of one timestamp (or no timestamps): page by offset through that slice, then move on.
+        // The slice is queried on its own so the offsets belong to the query they page.
+        const sliceEnd = Number.isFinite(lastTs) ? cursor + 1 : b;
+        const slice = sliceEnd === b ? page : await search(cursor, sliceEnd);
+        await commit(slice.results, { cursor, done: false });
+        await offsetPages(cursor, sliceEnd, slice);
+        if (sliceEnd >= b) {
+          await commit([], { cursor: b, done: false });
+          return;
+        }
+        cursor = sliceEnd;
+        page = await search(cursor, b);
+      }
+    };
+
+    await window(saved.cursor, to);
+    await store.setState(KEY.incStream(type), { cursor: to, done: true } satisfies SearchCursor);
+  };
+
+  const archivedStream = async (type: ObjectType): Promise<void> => {
+    let cursor = (await store.getState<ListCursor>(KEY.incArchived(type))) ?? { after: null, done: false };
+    while (!cursor.done) {
+      run.check();
+      const page = await ctx.client.listPage(type, {
+        properties: ['hs_object_id'],
+        limit: pageSize,
+        archived: true,
+        ...(cursor.after !== null ? { after: cursor.after } : {}),
+      });
+      run.check();
+      const ids = page.results.map((o) => String(o.id));
+      const next: ListCursor = { after: page.paging?.next?.after ?? null, done: page.paging?.next?.after === undefined };
+      let deleted = 0;
+      await store.transaction(async () => {
+        deleted = type === 'contacts' ? await store.deleteContacts(ids) : await store.deleteDeals(ids);
+        await store.setState(KEY.incArchived(type), next);
+      });
+      cursor = next;
+      run.pages++;
+      if (type === 'contacts') run.contactsDeleted += deleted;
+      else run.dealsDeleted += deleted;
+      run.progress('deletions', `${run.contactsDeleted + run.dealsDeleted} deleted`);
+    }
+  };
+
+  const searchThenClose = async (type: ObjectType): Promise<void> => {
+    try {
+      await searchStream(type);
+    } finally {
+      pipelines[type].close();
+    }
+  };
+
+  // Search is limited per second on its own, so both search streams and the archived listings (standard
+  // requests) overlap; the archived listings run after the searches so a record changed and then archived
+  // during the run ends deleted.
+  await run.all([
+    async () => {
+      await Promise.all([searchThenClose('contacts'), searchThenClose('deals')]);
+      await archivedStream('contacts');
+      await archivedStream('deals');
+    },
+    () => pipelines.contacts.drained(),
+    () => pipelines.deals.drained(),
+  ]);
+
+  run.check();
+  await store.transaction(async () => {
+    await store.setState(KEY.last, { mode: 'incremental', runStart: state.runStart, completedAt: nowOf(ctx), generation } satisfies LastSync);
+    for (const key of INC_KEYS) await store.deleteState(key);
+  });
+  run.progress('finish', `incremental sync done: ${run.contacts} contacts, ${run.deals} deals changed`);
+  return run.result(generation, resumed, { from, to });
+}
