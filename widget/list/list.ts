@@ -4,7 +4,7 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import type { Model, Snapshot } from '../../src/types.js';
 import { DEFAULT_FEATURES, NO_RECENT_ORDERS } from '../../src/types.js';
 import { ApiClient } from '../shared/api.js';
-import { loadModel, saveModel } from '../shared/cache.js';
+import { DEFAULT_DB_NAME, loadModel, saveModel } from '../shared/cache.js';
 import { fire } from '../shared/events.js';
 import { featureUnit, formatFeature, formatNumber } from '../shared/format.js';
 import { LocaleController } from '../shared/locale-controller.js';
@@ -50,6 +50,8 @@ interface Column {
  * @attr query - The search text.
  * @attr api-base - Base URL of the Smart Segments API (default: same origin).
  * @attr contact-href - Link template for contact names, `{id}` is replaced (e.g. `/?contact={id}`).
+ * @attr cache-name - IndexedDB database name for the snapshot cache (default `smart-segments`).
+ * @attr no-cache - Do not use the IndexedDB cache.
  */
 @customElement('smart-segment-list')
 export class SmartSegmentList extends LitElement {
@@ -71,6 +73,10 @@ export class SmartSegmentList extends LitElement {
   @property() query = '';
   @property({ attribute: 'api-base' }) apiBase = '';
   @property({ attribute: 'contact-href' }) contactHref = '';
+  /** IndexedDB database used as the snapshot cache. */
+  @property({ attribute: 'cache-name' }) cacheName = DEFAULT_DB_NAME;
+  /** Never read or write the IndexedDB cache. */
+  @property({ type: Boolean, attribute: 'no-cache' }) noCache = false;
 
   @state() private _sort: SortState | null = null;
   @state() private _scrollTop = 0;
@@ -198,14 +204,16 @@ export class SmartSegmentList extends LitElement {
           ? Promise.resolve(this.model)
           : api.model(abort.signal).then(
               (model) => {
-                void saveModel(model);
+                if (!this.noCache) void saveModel(model, this.cacheName);
                 return model;
               },
-              async (error: unknown) => (await loadModel()) ?? Promise.reject(error),
+              async (error: unknown) => (this.noCache ? null : await loadModel(this.cacheName)) ?? Promise.reject(error),
             );
       await loadSnapshotCacheFirst({
         api,
         signal: abort.signal,
+        dbName: this.cacheName,
+        noCache: this.noCache,
         onSnapshot: (snapshot) => {
           if (abort.signal.aborted) return;
           this._fetchedSnapshot = snapshot;
