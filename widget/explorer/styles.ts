@@ -133,8 +133,18 @@ export const explorerStyles = [
       align-items: center;
       grid-column: 1 / -1;
     }
+    /* The shared orange (#ff5c35) is 3.1:1 with white text; this shade keeps the look at 4.6:1 (WCAG AA). */
+    .button.primary {
+      background: #d1431f;
+      border-color: #d1431f;
+      color: #ffffff;
+    }
+    .button.primary:hover {
+      background: #b93b17;
+      border-color: #b93b17;
+    }
     [role='alert'] {
-      color: var(--_danger);
+      color: #a32b2b;
       background: #fdedee;
       border: 1px solid #f2545b;
       border-radius: var(--_radius);

@@ -1,0 +1,82 @@
+import { expect } from '@open-wc/testing';
+import { fit } from '../../src/fit.js';
+import { paperTable } from '../../src/synthetic.js';
+import { afterEach, describe, it } from './explorer.fixtures.js';
+import type { FitOptions, ProgressEvent } from '../../src/types.js';
+import { FitCancelledError, FitController } from '../../widget/explorer/fit-controller.js';
+
+describe('the fit worker and its controller', () => {
+  let controller: FitController | null = null;
+  afterEach(() => {
+    controller?.dispose();
+    controller = null;
+  });
+
+  for (const options of [
+    { k: 3, method: 'kmeans', seed: 7 },
+    { k: 'auto', method: 'kmeans', seed: 5, scaler: 'minmax' },
+    { k: 3, method: 'ward', seed: 9 },
+  ] satisfies FitOptions[]) {
+    it(`produces byte-identical model JSON to fit() in the page (${options.method}, k=${options.k})`, async () => {
+      const { table } = paperTable({ n: 800, seed: 21 });
+      const events: ProgressEvent[] = [];
+      controller = new FitController({ onProgress: (e) => events.push(e) });
+      const fromWorker = await controller.fit(table, options);
+      const direct = fit(table, options);
+      expect(JSON.stringify(fromWorker.model)).to.equal(JSON.stringify(direct.model));
+      expect(JSON.stringify(fromWorker.assignments)).to.equal(JSON.stringify(direct.assignments));
+      expect(events.length).to.be.greaterThan(0);
+      expect(events.every((e) => e.fraction >= 0 && e.fraction <= 1)).to.equal(true);
+    });
+  }
+
+  it('leaves the caller table intact after transferring a copy', async () => {
+    const { table } = paperTable({ n: 200, seed: 1 });
+    const before = Array.from(table.values);
+    controller = new FitController();
+    await controller.fit(table, { k: 3, method: 'kmeans', seed: 1 });
+    expect(table.values.length).to.equal(before.length);
+    expect(Array.from(table.values)).to.deep.equal(before);
+  });
+
+  it('cancels a running fit by terminating the worker, then fits again with a fresh worker', async () => {
+    const { table } = paperTable({ n: 20000, seed: 2 });
+    const created: Worker[] = [];
+    controller = new FitController({}, () => {
+      const worker = new Worker(new URL('../../widget/explorer/fit-worker.js', import.meta.url), { type: 'module' });
+      created.push(worker);
+      return worker;
+    });
+    const running = controller.fit(table, { k: 'auto', method: 'kmeans', seed: 2 });
+    expect(controller.running).to.equal(true);
+    expect(controller.cancel()).to.equal(true);
+    let error: unknown = null;
+    try {
+      await running;
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(FitCancelledError);
+    expect((error as Error).name).to.equal('AbortError');
+    expect(controller.running).to.equal(false);
+    expect(controller.cancel()).to.equal(false);
+    const small = paperTable({ n: 150, seed: 4 }).table;
+    const result = await controller.fit(small, { k: 3, method: 'kmeans', seed: 4 });
+    expect(result.model.k).to.equal(3);
+    expect(created.length).to.equal(2);
+  });
+
+  it('rejects with the core message when the fit fails', async () => {
+    const { table } = paperTable({ n: 5, seed: 3 });
+    controller = new FitController();
+    let error: Error | null = null;
+    try {
+      await controller.fit(table, { k: 8, method: 'kmeans', seed: 3 });
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error).to.be.instanceOf(Error);
+    expect(error?.name).to.equal('RangeError');
+    expect(error?.message).to.match(/8/);
+  });
+});
