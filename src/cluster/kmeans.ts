@@ -12,6 +12,8 @@
 import { createRng, deriveSeed, type Rng } from '../random.js';
 import { assignRows, checkDistinct, checkK, checkMatrix } from './nearest.js';
 
+export type KMeansAlgorithm = 'lloyd' | 'hamerly';
+
 export interface KMeansOptions {
   k: number;
   seed: number;
@@ -27,6 +29,12 @@ export interface KMeansOptions {
   tolerance?: number;
   /** k x d explicit starting centres; disables k-means++ and restarts. */
   init?: Float64Array;
+  /**
+   * 'hamerly' (default) skips distance computations that triangle-inequality bounds prove useless
+   * (Hamerly 2010); its bounds carry a safety margin so every label, centre and inertia is identical,
+   * byte for byte, to plain 'lloyd'. Kept selectable for checking and benchmarking.
+   */
+  algorithm?: KMeansAlgorithm;
   /** Called after each assignment step with the inertia against the centres of that step. */
   onIteration?: (iteration: number, inertia: number) => void;
   /** Cooperative cancellation, checked before every iteration; throws an Error named 'AbortError'. */
@@ -49,7 +57,7 @@ export interface KMeansResult {
   restarts: number;
 }
 
-const DEFAULTS = { restarts: 4, maxIterations: 300, tolerance: 1e-4 } as const;
+const DEFAULTS = { restarts: 4, maxIterations: 300, tolerance: 1e-4, algorithm: 'hamerly' } as const;
 
 function abortError(): Error {
   const e = new Error('k-means was cancelled');
@@ -330,6 +338,150 @@ function assignAndAccumulate(
   return { inertia, changed };
 }
 
+/** Squared distance between row o/d of X and row q/d of C, summed in the same order as the Lloyd kernels. */
+function sqDist(X: Float64Array, o: number, C: Float64Array, q: number, d: number): number {
+  switch (d) {
+    case 2: {
+      const t0 = X[o]! - C[q]!;
+      const t1 = X[o + 1]! - C[q + 1]!;
+      return t0 * t0 + t1 * t1;
+    }
+    case 3: {
+      const t0 = X[o]! - C[q]!;
+      const t1 = X[o + 1]! - C[q + 1]!;
+      const t2 = X[o + 2]! - C[q + 2]!;
+      return t0 * t0 + t1 * t1 + t2 * t2;
+    }
+    case 4: {
+      const t0 = X[o]! - C[q]!;
+      const t1 = X[o + 1]! - C[q + 1]!;
+      const t2 = X[o + 2]! - C[q + 2]!;
+      const t3 = X[o + 3]! - C[q + 3]!;
+      return t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3;
+    }
+    default: {
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const t = X[o + j]! - C[q + j]!;
+        s += t * t;
+      }
+      return s;
+    }
+  }
+}
+
+/*
+ * Safety margins of the Hamerly bounds. Lower bounds are shrunk and centre shifts inflated by far more
+ * than the rounding error of the operations that produce them, and a row is only skipped when its
+ * squared distance is below the bound by a relative 1e-9: whenever a row is skipped, the exact Lloyd
+ * step would pick the same centre with no tie, so both algorithms produce the same bytes.
+ */
+const SHRINK = 1 - 1e-12;
+const INFLATE = 1 + 1e-12;
+const DECAY = 1 - 1e-15;
+const SKIP = 1 - 1e-9;
+
+/** Per-run state of the Hamerly bounds. */
+interface Bounds {
+  /** Lower bound on the distance from each row to every centre other than its own. */
+  lower: Float64Array;
+  /** Half the distance from each centre to its nearest other centre (shrunk). */
+  halfGap: Float64Array;
+  /** Largest centre shift of the last update, the centre that made it, and the largest of the others. */
+  maxShift: number;
+  maxShiftCentre: number;
+  otherShift: number;
+}
+
+function updateHalfGaps(C: Float64Array, k: number, d: number, halfGap: Float64Array): void {
+  for (let a = 0; a < k; a++) {
+    let nearest = Infinity;
+    for (let b = 0; b < k; b++) {
+      if (b === a) continue;
+      const s = sqDist(C, a * d, C, b * d, d);
+      if (s < nearest) nearest = s;
+    }
+    halfGap[a] = (Math.sqrt(nearest) / 2) * SHRINK;
+  }
+}
+
+function updateShifts(prev: Float64Array, next: Float64Array, k: number, d: number, bounds: Bounds): void {
+  let max = 0;
+  let arg = -1;
+  let other = 0;
+  for (let c = 0; c < k; c++) {
+    const s = Math.sqrt(sqDist(next, c * d, prev, c * d, d)) * INFLATE;
+    if (s > max) {
+      other = max;
+      max = s;
+      arg = c;
+    } else if (s > other) {
+      other = s;
+    }
+  }
+  bounds.maxShift = max;
+  bounds.maxShiftCentre = arg;
+  bounds.otherShift = other;
+}
+
+/** The Hamerly counterpart of `assignAndAccumulate`, with the same results. */
+function assignAndAccumulateBounded(
+  X: Float64Array,
+  n: number,
+  d: number,
+  C: Float64Array,
+  k: number,
+  labels: Int32Array,
+  sums: Float64Array,
+  counts: Int32Array,
+  bounds: Bounds,
+): { inertia: number; changed: boolean } {
+  sums.fill(0);
+  counts.fill(0);
+  const { lower, halfGap, maxShift, maxShiftCentre, otherShift } = bounds;
+  let inertia = 0;
+  let changed = false;
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    const a = labels[i]!;
+    let lab = a;
+    let best = 0;
+    let full = true;
+    if (a >= 0) {
+      const l = lower[i]! * DECAY - (a === maxShiftCentre ? otherShift : maxShift);
+      lower[i] = l;
+      best = sqDist(X, o, C, a * d, d);
+      const g = halfGap[a]!;
+      const m = g > l ? g : l;
+      full = !(m > 0 && best < m * m * SKIP);
+    }
+    if (full) {
+      best = Infinity;
+      let second = Infinity;
+      for (let c = 0; c < k; c++) {
+        const s = sqDist(X, o, C, c * d, d);
+        if (s < best) {
+          second = best;
+          best = s;
+          lab = c;
+        } else if (s < second) {
+          second = s;
+        }
+      }
+      lower[i] = Math.sqrt(second) * SHRINK;
+      if (lab !== a) {
+        labels[i] = lab;
+        changed = true;
+      }
+    }
+    inertia += best;
+    counts[lab]!++;
+    const q = lab * d;
+    for (let j = 0; j < d; j++) sums[q + j] = sums[q + j]! + X[o + j]!;
+  }
+  return { inertia, changed };
+}
+
 /**
  * Gives every empty cluster the row farthest from its (old) centre, taken from a cluster that keeps at
  * least one row, as scikit-learn does; the farthest rows go to the empty clusters in index order.
@@ -345,6 +497,7 @@ function relocateEmpty(
   sums: Float64Array,
   counts: Int32Array,
   dist: Float64Array,
+  lower?: Float64Array,
 ): boolean {
   let empty = 0;
   for (let c = 0; c < k; c++) if (counts[c] === 0) empty++;
@@ -380,6 +533,8 @@ function relocateEmpty(
     counts[c] = 1;
     labels[far] = c;
     dist[far] = -1;
+    // Its centre is no longer its nearest: let the next step compute all its distances.
+    if (lower) lower[far] = -Infinity;
     moved = true;
   }
   return moved;
@@ -402,6 +557,7 @@ function lloyd(
   threshold: number,
   labels: Int32Array,
   scratch: Float64Array,
+  lower: Float64Array | null,
   options: KMeansOptions,
 ): LloydRun {
   let centres = Float64Array.from(init);
@@ -413,12 +569,22 @@ function lloyd(
   let settled = false; // labels and centres are mutually consistent: no final assignment needed
   let inertia = 0;
   let relocatedBefore = false;
+  const bounds: Bounds | null =
+    (options.algorithm ?? DEFAULTS.algorithm) === 'hamerly'
+      ? { lower: lower ?? new Float64Array(n), halfGap: new Float64Array(k), maxShift: 0, maxShiftCentre: -1, otherShift: 0 }
+      : null;
   for (let it = 1; it <= maxIterations; it++) {
     if (options.signal?.aborted) throw abortError();
-    const step = assignAndAccumulate(X, n, d, centres, k, labels, next, counts);
+    let step: { inertia: number; changed: boolean };
+    if (bounds) {
+      updateHalfGaps(centres, k, d, bounds.halfGap);
+      step = assignAndAccumulateBounded(X, n, d, centres, k, labels, next, counts, bounds);
+    } else {
+      step = assignAndAccumulate(X, n, d, centres, k, labels, next, counts);
+    }
     inertia = step.inertia;
     options.onIteration?.(it, inertia);
-    const relocated = relocateEmpty(X, n, d, centres, k, labels, next, counts, scratch);
+    const relocated = relocateEmpty(X, n, d, centres, k, labels, next, counts, scratch, bounds?.lower);
     let shift = 0;
     for (let c = 0; c < k; c++) {
       const size = counts[c]!;
@@ -430,6 +596,7 @@ function lloyd(
         shift += t * t;
       }
     }
+    if (bounds) updateShifts(centres, next, k, d, bounds);
     const swap = centres;
     centres = next;
     next = swap;
@@ -471,6 +638,10 @@ export function kmeans(X: Float64Array, n: number, d: number, options: KMeansOpt
 
   const threshold = tolerance * meanColumnVariance(X, n, d);
   const scratch = new Float64Array(n);
+  const lower = (options.algorithm ?? DEFAULTS.algorithm) === 'hamerly' ? new Float64Array(n) : null;
+  if (options.algorithm !== undefined && options.algorithm !== 'lloyd' && options.algorithm !== 'hamerly') {
+    throw new RangeError(`unknown k-means algorithm: ${String(options.algorithm)} (expected 'lloyd' or 'hamerly')`);
+  }
   let labels = new Int32Array(n);
   let bestLabels = new Int32Array(n);
   let best: LloydRun | undefined;
@@ -478,7 +649,7 @@ export function kmeans(X: Float64Array, n: number, d: number, options: KMeansOpt
   const runs = options.init ? 1 : restarts;
   for (let r = 0; r < runs; r++) {
     const init = options.init ?? kmeansPlusPlus(X, n, d, k, createRng(deriveSeed(seed, r)));
-    const run = lloyd(X, n, d, k, init, maxIterations, threshold, labels, scratch, options);
+    const run = lloyd(X, n, d, k, init, maxIterations, threshold, labels, scratch, lower, options);
     if (!best || run.inertia < best.inertia) {
       best = run;
       bestInit = Float64Array.from(init);

@@ -149,6 +149,36 @@ describe('kmeans', () => {
     assert.equal(r.converged, false);
   });
 
+  test("Hamerly's bounds give byte for byte the results of plain Lloyd", () => {
+    for (const d of [1, 2, 3, 4, 6]) {
+      for (const k of [1, 2, 3, 5, 8]) {
+        const X = threeBlobs(d * 10 + k, 300, d, 1);
+        for (const tolerance of [0, 1e-4]) {
+          const lloyd = kmeans(X, 300, d, { k, seed: k, tolerance, algorithm: 'lloyd' });
+          const hamerly = kmeans(X, 300, d, { k, seed: k, tolerance, algorithm: 'hamerly' });
+          const what = `d = ${d}, k = ${k}, tolerance ${tolerance}`;
+          assert.ok(bytes(hamerly.centroids).equals(bytes(lloyd.centroids)), what);
+          assert.ok(bytes(hamerly.labels).equals(bytes(lloyd.labels)), what);
+          assert.equal(hamerly.inertia, lloyd.inertia, what);
+          assert.equal(hamerly.iterations, lloyd.iterations, what);
+        }
+      }
+    }
+  });
+
+  test('Hamerly matches Lloyd through empty-cluster re-seeding', () => {
+    const X = Float64Array.of(0, 1, 2, 10, 11, 12);
+    const init = Float64Array.of(0, 1, 100);
+    const a = kmeans(X, 6, 1, { k: 3, seed: 1, init, algorithm: 'hamerly' });
+    const b = kmeans(X, 6, 1, { k: 3, seed: 1, init, algorithm: 'lloyd' });
+    assert.deepEqual(a, b);
+  });
+
+  test('rejects an unknown algorithm', () => {
+    // @ts-expect-error: not a KMeansAlgorithm
+    assert.throws(() => kmeans(twoBlobs(2), 8, 2, { k: 2, seed: 1, algorithm: 'elkan' }), /unknown k-means algorithm/);
+  });
+
   test('an aborted signal cancels the run', () => {
     assert.throws(() => kmeans(twoBlobs(2), 8, 2, { k: 2, seed: 1, signal: { aborted: true } }), { name: 'AbortError' });
   });
