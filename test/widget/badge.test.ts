@@ -64,7 +64,7 @@ describe('smart-segment-badge card', () => {
     expect(event.detail).to.deep.equal({ contactId: '42', segmentId: 'loyal' });
     await el.updateComplete;
     const dialog = card(el)!;
-    expect(dialog).to.exist;
+    expect(Boolean(dialog)).to.equal(true);
     expect(button(el).getAttribute('aria-expanded')).to.equal('true');
     expect(button(el).getAttribute('aria-controls')).to.equal(dialog.id);
     const text = dialog.textContent!.replace(/\s+/g, ' ');
@@ -118,7 +118,7 @@ describe('smart-segment-badge card', () => {
     button(el).dispatchEvent(new MouseEvent('mouseenter'));
     await waitUntil(() => el.open, 'card did not open on hover');
     await el.updateComplete;
-    expect(card(el)).to.exist;
+    expect(Boolean(card(el))).to.equal(true);
     button(el).dispatchEvent(new MouseEvent('mouseleave'));
     await waitUntil(() => !el.open, 'card did not close after the pointer left');
   });

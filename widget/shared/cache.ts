@@ -101,48 +101,73 @@ export async function saveSnapshot(snapshot: Snapshot, dbName = DEFAULT_DB_NAME)
   try {
     const db = await open(dbName);
     if (!db) return false;
-    const rows = snapshot.ids.length;
-    const width = snapshot.features.length;
-    const blocks = Math.ceil(rows / BLOCK_ROWS);
     const tx = db.transaction(['meta', 'blocks'], 'readwrite');
-    const metaStore = tx.objectStore('meta');
-    const blockStore = tx.objectStore('blocks');
-    const puts: Promise<unknown>[] = [blockStore.clear()];
-    for (let b = 0; b < blocks; b += 1) {
-      const start = b * BLOCK_ROWS;
-      const end = Math.min(rows, start + BLOCK_ROWS);
-      const values = new Float64Array((end - start) * width);
-      for (let i = start * width, o = 0; i < end * width; i += 1, o += 1) {
-        const v = snapshot.values[i];
-        values[o] = v === null || v === undefined ? Number.NaN : v;
+    // Nothing may be half-written: any failure aborts the whole transaction, keeping the previous snapshot.
+    tx.done.catch(() => {});
+    try {
+      await Promise.all(writeSnapshot(tx.objectStore('meta'), tx.objectStore('blocks'), snapshot));
+      await tx.done;
+    } catch (error) {
+      try {
+        tx.abort();
+      } catch {
+        // already finished or aborted
       }
-      const nps = new Float64Array(end - start);
-      for (let i = start; i < end; i += 1) {
-        const v = snapshot.nps[i];
-        nps[i - start] = v === null || v === undefined ? Number.NaN : v;
-      }
-      const strings = {} as Record<StringColumn, string[]>;
-      for (const column of STRING_COLUMNS) strings[column] = (snapshot[column] ?? []).slice(start, end);
-      const block: Block = { values, nps, strings };
-      puts.push(blockStore.put(block, b));
+      throw error;
     }
-    const meta: SnapshotMeta = {
-      etag: snapshot.etag,
-      portalId: snapshot.portalId,
-      generatedAt: snapshot.generatedAt,
-      asOf: snapshot.asOf,
-      features: snapshot.features,
-      rows,
-      blocks,
-      savedAt: Date.now(),
-    };
-    puts.push(metaStore.put(meta, 'snapshot'));
-    await Promise.all([...puts, tx.done]);
     return true;
   } catch (error) {
     onCacheError('saveSnapshot', error);
     return false;
   }
+}
+
+interface Store {
+  put(value: unknown, key: IDBValidKey): Promise<IDBValidKey>;
+  clear(): Promise<void>;
+}
+
+/** Queues the chunked puts (in one transaction); each request promise is marked handled for aborts. */
+function writeSnapshot(metaStore: Store, blockStore: Store, snapshot: Snapshot): Promise<unknown>[] {
+  const rows = snapshot.ids.length;
+  const width = snapshot.features.length;
+  const blocks = Math.ceil(rows / BLOCK_ROWS);
+  const puts: Promise<unknown>[] = [];
+  const track = (request: Promise<unknown>) => {
+    request.catch(() => {});
+    puts.push(request);
+  };
+  track(blockStore.clear());
+  for (let b = 0; b < blocks; b += 1) {
+    const start = b * BLOCK_ROWS;
+    const end = Math.min(rows, start + BLOCK_ROWS);
+    const values = new Float64Array((end - start) * width);
+    for (let i = start * width, o = 0; i < end * width; i += 1, o += 1) {
+      const v = snapshot.values[i];
+      values[o] = v === null || v === undefined ? Number.NaN : v;
+    }
+    const nps = new Float64Array(end - start);
+    for (let i = start; i < end; i += 1) {
+      const v = snapshot.nps[i];
+      nps[i - start] = v === null || v === undefined ? Number.NaN : v;
+    }
+    const strings = {} as Record<StringColumn, string[]>;
+    for (const column of STRING_COLUMNS) strings[column] = (snapshot[column] ?? []).slice(start, end);
+    const block: Block = { values, nps, strings };
+    track(blockStore.put(block, b));
+  }
+  const meta: SnapshotMeta = {
+    etag: snapshot.etag,
+    portalId: snapshot.portalId,
+    generatedAt: snapshot.generatedAt,
+    asOf: snapshot.asOf,
+    features: snapshot.features,
+    rows,
+    blocks,
+    savedAt: Date.now(),
+  };
+  track(metaStore.put(meta, 'snapshot'));
+  return puts;
 }
 
 /** The cached snapshot, or null when there is none or storage fails. */

@@ -1,0 +1,207 @@
+import { expect } from '@open-wc/testing';
+import { applyDelta, BLOCK_ROWS, closeCache, loadModel, loadSnapshot, saveModel, saveSnapshot, setCacheErrorHandler } from '../../widget/shared/cache.js';
+import { loadSnapshotCacheFirst } from '../../widget/shared/snapshot-source.js';
+import { ApiClient } from '../../widget/shared/api.js';
+import type { Snapshot, SnapshotDelta } from '../../src/types.js';
+import { afterEach, beforeEach, describe, it, json, makeModel, makeSnapshot, mockFetch } from './badge-fixtures.js';
+
+let dbCounter = 0;
+const freshDb = () => `smart-segments-test-${Date.now()}-${(dbCounter += 1)}`;
+
+function delta(since: string, etag: string): SnapshotDelta {
+  return {
+    kind: 'smart-segments-snapshot-delta',
+    version: 1,
+    since,
+    etag,
+    upserts: {
+      features: ['purchase_frequency', 'avg_order_amount', 'distance_km', 'satisfaction'],
+      ids: ['1001', '2000'],
+      firstnames: ['Taras', 'New'],
+      lastnames: ['Changed', 'Person'],
+      emails: ['t@example.com', 'new@example.com'],
+      cities: ['Lviv', 'Poltava'],
+      countries: ['Ukraine', 'Ukraine'],
+      values: [9, 90, 9, null, 1, 2, 3, 4],
+      nps: [10, null],
+      segments: ['loyal', ''],
+    },
+    deletes: ['1000'],
+  };
+}
+
+describe('snapshot cache (IndexedDB)', () => {
+  const errors: string[] = [];
+  beforeEach(() => {
+    errors.length = 0;
+    setCacheErrorHandler((operation) => errors.push(operation));
+  });
+
+  it('round-trips a snapshot, nulls included', async () => {
+    const db = freshDb();
+    const snapshot = makeSnapshot(25);
+    expect(await saveSnapshot(snapshot, db)).to.equal(true);
+    const loaded = await loadSnapshot(db);
+    expect(loaded).to.deep.equal(snapshot);
+    expect(loaded!.values[3 * 4 + 3]).to.equal(null);
+    await closeCache(db);
+  });
+
+  it('round-trips a snapshot larger than one stored block', async () => {
+    const db = freshDb();
+    const snapshot = makeSnapshot(BLOCK_ROWS + 3);
+    expect(await saveSnapshot(snapshot, db)).to.equal(true);
+    const loaded = (await loadSnapshot(db))!;
+    expect(loaded.ids.length).to.equal(BLOCK_ROWS + 3);
+    expect(loaded.ids[BLOCK_ROWS + 2]).to.equal(snapshot.ids[BLOCK_ROWS + 2]);
+    expect(loaded.values.slice(-4)).to.deep.equal(snapshot.values.slice(-4));
+    expect(loaded.emails[BLOCK_ROWS]).to.equal(`contact${BLOCK_ROWS}@example.com`);
+    await closeCache(db);
+  });
+
+  it('replaces the stored snapshot on save', async () => {
+    const db = freshDb();
+    await saveSnapshot(makeSnapshot(10, 'a'), db);
+    await saveSnapshot(makeSnapshot(3, 'b'), db);
+    const loaded = (await loadSnapshot(db))!;
+    expect(loaded.etag).to.equal('b');
+    expect(loaded.ids).to.deep.equal(['1000', '1001', '1002']);
+    await closeCache(db);
+  });
+
+  it('returns null when nothing is cached', async () => {
+    const db = freshDb();
+    expect(await loadSnapshot(db)).to.equal(null);
+    expect(await loadModel(db)).to.equal(null);
+    await closeCache(db);
+  });
+
+  it('stores and clears the published model', async () => {
+    const db = freshDb();
+    const model = makeModel();
+    expect(await saveModel(model, db)).to.equal(true);
+    expect(await loadModel(db)).to.deep.equal(model);
+    await saveModel(null, db);
+    expect(await loadModel(db)).to.equal(null);
+    await closeCache(db);
+  });
+
+  it('applies a delta: updates rows in place, appends new ids, removes deleted ids', () => {
+    const snapshot = makeSnapshot(3, 'e1');
+    const next = applyDelta(snapshot, delta('e1', 'e2'));
+    expect(next.etag).to.equal('e2');
+    expect(next.ids).to.deep.equal(['1001', '1002', '2000']);
+    expect(next.lastnames).to.deep.equal(['Changed', 'Shevchenko', 'Person']);
+    expect(next.values).to.deep.equal([9, 90, 9, null, 2, 20, 2, 3, 1, 2, 3, 4]);
+    expect(next.nps).to.deep.equal([10, 2, null]);
+    expect(next.segments).to.deep.equal(['loyal', 'risky', '']);
+    // the input is untouched
+    expect(snapshot.ids).to.deep.equal(['1000', '1001', '1002']);
+  });
+
+  it('degrades to "nothing cached" when IndexedDB cannot be opened', async () => {
+    const original = indexedDB.open;
+    indexedDB.open = () => {
+      throw new DOMException('The user denied permission to access the database.', 'SecurityError');
+    };
+    try {
+      const db = freshDb();
+      expect(await saveSnapshot(makeSnapshot(2), db)).to.equal(false);
+      expect(await loadSnapshot(db)).to.equal(null);
+      expect(await saveModel(makeModel(), db)).to.equal(false);
+      expect(await loadModel(db)).to.equal(null);
+      expect(errors).to.include('open');
+    } finally {
+      indexedDB.open = original;
+    }
+  });
+
+  it('degrades when a write fails (e.g. quota exceeded)', async () => {
+    const db = freshDb();
+    await saveSnapshot(makeSnapshot(2), db);
+    const originalPut = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function () {
+      throw new DOMException('Quota exceeded', 'QuotaExceededError');
+    };
+    try {
+      expect(await saveSnapshot(makeSnapshot(5), db)).to.equal(false);
+      expect(errors).to.include('saveSnapshot');
+    } finally {
+      IDBObjectStore.prototype.put = originalPut;
+    }
+    // the failed transaction rolled back: the earlier snapshot is intact
+    expect((await loadSnapshot(db))!.ids.length).to.equal(2);
+    await closeCache(db);
+  });
+});
+
+describe('cache-first snapshot source', () => {
+  let restore: (() => void) | null = null;
+  afterEach(() => {
+    restore?.();
+    restore = null;
+  });
+
+  it('shows the cached snapshot at once, then applies the delta since its etag and caches the result', async () => {
+    const db = freshDb();
+    await saveSnapshot(makeSnapshot(3, 'e1'), db);
+    const mock = mockFetch({ '/api/snapshot': () => json(delta('e1', 'e2')) });
+    restore = mock.restore;
+    const seen: { etag: string; fromCache: boolean; delta: boolean }[] = [];
+    const fresh = await loadSnapshotCacheFirst({
+      api: new ApiClient(),
+      dbName: db,
+      onSnapshot: (s: Snapshot, info) => seen.push({ etag: s.etag, ...info }),
+    });
+    expect(seen).to.deep.equal([
+      { etag: 'e1', fromCache: true, delta: false },
+      { etag: 'e2', fromCache: false, delta: true },
+    ]);
+    expect(mock.calls).to.deep.equal(['GET /api/snapshot?since=e1']);
+    expect(fresh.ids).to.deep.equal(['1001', '1002', '2000']);
+    // saved in the background
+    let cached: Snapshot | null = null;
+    for (let i = 0; i < 50 && cached?.etag !== 'e2'; i += 1) {
+      cached = await loadSnapshot(db);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(cached!.etag).to.equal('e2');
+    await closeCache(db);
+  });
+
+  it('uses the full snapshot when the server does not know the etag', async () => {
+    const db = freshDb();
+    await saveSnapshot(makeSnapshot(3, 'old'), db);
+    restore = mockFetch({ '/api/snapshot': () => json(makeSnapshot(5, 'new')) }).restore;
+    const fresh = await loadSnapshotCacheFirst({ api: new ApiClient(), dbName: db, onSnapshot: () => {} });
+    expect(fresh.etag).to.equal('new');
+    expect(fresh.ids.length).to.equal(5);
+    await closeCache(db);
+  });
+
+  it('keeps the cached snapshot when the server is unreachable', async () => {
+    const db = freshDb();
+    await saveSnapshot(makeSnapshot(3, 'e1'), db);
+    restore = mockFetch({ '/api/snapshot': () => json({ error: { message: 'down', code: 'x' } }, 502) }).restore;
+    const fresh = await loadSnapshotCacheFirst({ api: new ApiClient(), dbName: db, onSnapshot: () => {} });
+    expect(fresh.etag).to.equal('e1');
+    await closeCache(db);
+  });
+
+  it('still fetches when IndexedDB is unavailable', async () => {
+    const original = indexedDB.open;
+    indexedDB.open = () => {
+      throw new DOMException('blocked', 'InvalidStateError');
+    };
+    setCacheErrorHandler(() => {});
+    const mock = mockFetch({ '/api/snapshot': () => json(makeSnapshot(4, 'net')) });
+    restore = mock.restore;
+    try {
+      const fresh = await loadSnapshotCacheFirst({ api: new ApiClient(), dbName: freshDb(), onSnapshot: () => {} });
+      expect(fresh.etag).to.equal('net');
+      expect(mock.calls).to.deep.equal(['GET /api/snapshot']);
+    } finally {
+      indexedDB.open = original;
+    }
+  });
+});
