@@ -1,0 +1,235 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HubSpotClient } from '../../connector/hubspot/client.js';
+import type { RetryOptions } from '../../connector/hubspot/client.js';
+import { HubSpotError } from '../../connector/hubspot/errors.js';
+import { PortalLimiter } from '../../connector/hubspot/limiter.js';
+import { staticTokenProvider } from '../../connector/hubspot/token.js';
+import { startSandbox } from '../../connector/sandbox/server.js';
+import type { SandboxServer } from '../../connector/sandbox/server.js';
+import { openStore } from '../../connector/store.js';
+import type { Store } from '../../connector/store.js';
+import { SyncAborted, fullSync, incrementalSync, lastSync } from '../../connector/sync.js';
+import type { SyncContext, SyncOptions } from '../../connector/sync.js';
+
+const config = { satisfactionProperty: undefined, distanceProperty: undefined };
+
+function clientFor(sandbox: SandboxServer, options: { token?: string; retry?: RetryOptions } = {}): HubSpotClient {
+  return new HubSpotClient({
+    baseUrl: sandbox.url,
+    tokenProvider: staticTokenProvider(options.token ?? sandbox.token),
+    limiter: new PortalLimiter({ perWindow: 1000, searchPerSecond: 50, concurrency: 6 }),
+    retry: { baseMs: 5, capMs: 50, ...options.retry },
+  });
+}
+
+function ctxFor(sandbox: SandboxServer, store: Store, client = clientFor(sandbox)): SyncContext {
+  return { client, store, portalId: sandbox.portalId, config };
+}
+
+/** What the sandbox holds, in the shape the store keeps (live records, associations between live records). */
+function expected(sandbox: SandboxServer): { contacts: Map<string, string | null>; deals: Map<string, string | null>; associations: Record<string, string[]> } {
+  const contacts = new Map<string, string | null>();
+  for (const c of sandbox.data.listContacts()) contacts.set(String(c.id), c.properties.email ?? null);
+  const deals = new Map<string, string | null>();
+  for (const d of sandbox.data.listDeals()) deals.set(String(d.id), d.properties.amount ?? null);
+  const associations: Record<string, string[]> = {};
+  for (const c of sandbox.data.listContacts()) {
+    const live = sandbox.data.dealsOf(c.id).filter((d) => sandbox.data.getDeal(d)?.archivedAt === null);
+    if (live.length > 0) associations[String(c.id)] = live.map(String).sort();
+  }
+  return { contacts, deals, associations };
+}
+
+async function assertMirrors(store: Store, sandbox: SandboxServer): Promise<void> {
+  const want = expected(sandbox);
+  const contacts = await store.allContacts();
+  const deals = await store.allDeals();
+  assert.equal(contacts.length, want.contacts.size, 'contact count');
+  assert.equal(deals.length, want.deals.size, 'deal count');
+  for (const c of contacts) assert.equal(c.properties.email ?? null, want.contacts.get(c.id), `contact ${c.id}`);
+  for (const d of deals) assert.equal(d.properties.amount ?? null, want.deals.get(d.id), `deal ${d.id}`);
+  const got = await store.associations();
+  for (const k of Object.keys(got)) got[k]?.sort();
+  assert.deepEqual(got, want.associations);
+}
+
+describe('sync against the sandbox portal', () => {
+  let sandbox: SandboxServer;
+  before(async () => {
+    sandbox = await startSandbox({ contacts: 150, seed: 7, rateLimit: false });
+  });
+  after(() => sandbox.close());
+
+  test('a full sync stores exactly the portal\'s contacts, deals and associations', async () => {
+    const store = await openStore({ portalId: sandbox.portalId });
+    try {
+      const events: number[] = [];
+      const result = await fullSync(ctxFor(sandbox, store), { onProgress: (p) => events.push(p.done) });
+      await assertMirrors(store, sandbox);
+      const counts = sandbox.data.counts();
+      assert.equal(result.contacts.upserted, counts.contacts);
+      assert.equal(result.deals.upserted, counts.deals);
+      assert.equal(result.associationsRead, counts.contacts);
+      assert.equal(result.resumed, false);
+      assert.ok(events.length > 3 && events.at(-1) === counts.contacts + counts.deals);
+      assert.equal((await lastSync(store))?.mode, 'full');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('an incremental sync picks up exactly the edits, creations and archivals since the last sync', async () => {
+    const store = await openStore({ portalId: sandbox.portalId });
+    try {
+      const ctx = ctxFor(sandbox, store);
+      await fullSync(ctx);
+      const [c1, c2, c3, c4] = sandbox.data.listContacts();
+      const [d1, d2] = sandbox.data.listDeals();
+      assert.ok(c1 && c2 && c3 && c4 && d1 && d2);
+      sandbox.data.updateContact(c1.id, { email: 'changed-1@example.ua' });
+      sandbox.data.updateContact(c2.id, { city: 'Brovary' });
+      const created = sandbox.data.createContact({ email: 'new@example.ua', firstname: 'Nova', city: 'Kyiv', country: 'Ukraine' });
+      const deal = sandbox.data.createDeal({ amount: '123.45', dealstage: 'closedwon', closedate: '2026-10-01T00:00:00.000Z', pipeline: 'default' });
+      sandbox.data.associate(created.id, deal.id);
+      sandbox.data.updateDeal(d1.id, { amount: '999' });
+      sandbox.data.archiveContact(c3.id);
+      sandbox.data.archiveDeal(d2.id);
+
+      const result = await incrementalSync(ctx, { overlapMs: 0 });
+      assert.equal(result.mode, 'incremental');
+      assert.equal(result.contacts.upserted, 3); // two edited, one created
+      assert.equal(result.deals.upserted, 2); // one created, one edited
+      assert.equal(result.contacts.deleted, 1);
+      assert.equal(result.deals.deleted, 1);
+      await assertMirrors(store, sandbox);
+      assert.deepEqual((await store.associations())[String(created.id)], [String(deal.id)]);
+      assert.equal((await store.getContact(String(c1.id)))?.properties.email, 'changed-1@example.ua');
+
+      const again = await incrementalSync(ctx, { overlapMs: 0 });
+      assert.equal(again.contacts.upserted + again.deals.upserted + again.contacts.deleted + again.deals.deleted, 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('an incremental window over the search cap is split in halves and still reads every change', async () => {
+    const store = await openStore({ portalId: sandbox.portalId });
+    try {
+      const ctx = ctxFor(sandbox, store);
+      await fullSync(ctx);
+      const contacts = sandbox.data.listContacts().slice(0, 40);
+      // Spread the edits over time so halving the window can separate them.
+      let at = Date.now() + 1;
+      for (const c of contacts) sandbox.data.updateContact(c.id, { state: 'Kyivska' }, (at += 3));
+      sandbox.resetStats();
+      const result = await incrementalSync({ ...ctx, now: () => at + 1 }, { overlapMs: 0, searchCap: 8, searchPageSize: 5 });
+      assert.equal(result.contacts.upserted >= 40, true);
+      for (const c of contacts) assert.equal((await store.getContact(String(c.id)))?.properties.state, 'Kyivska');
+      await assertMirrors(store, sandbox);
+      const searches = sandbox.stats().byRoute['POST /crm/v3/objects/{type}/search'] ?? 0;
+      assert.ok(searches > 8, `expected window splitting and keyset pages, saw ${searches} searches`);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a full sync aborted after a few pages resumes and ends identical to a clean one', async () => {
+    const store = await openStore({ portalId: sandbox.portalId });
+    try {
+      const abort = new AbortController();
+      const options: SyncOptions = {
+        signal: abort.signal,
+        onProgress: (p) => {
+          if (p.pages >= 5) abort.abort();
+        },
+      };
+      await assert.rejects(fullSync(ctxFor(sandbox, store), options), SyncAborted);
+      const partial = await store.count('deals');
+      assert.ok(partial > 0 && partial < sandbox.data.counts().deals, `partial ${partial}`);
+      const resumed = await fullSync(ctxFor(sandbox, store));
+      assert.equal(resumed.resumed, true);
+      assert.ok(resumed.deals.upserted < sandbox.data.counts().deals, 'the resume did not start over');
+      await assertMirrors(store, sandbox);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a sync that fails on a server fault resumes from its checkpoints', async () => {
+    const store = await openStore({ portalId: sandbox.portalId });
+    try {
+      // Let a few pages through, then fail every attempt of the requests in flight.
+      sandbox.inject({ nextStatuses: [200, 200, 200, 200, 200, 200, ...Array.from({ length: 40 }, () => 503)] });
+      const fragile = clientFor(sandbox, { retry: { attempts: 3 } });
+      await assert.rejects(fullSync(ctxFor(sandbox, store, fragile)), (e: unknown) => e instanceof HubSpotError && e.code === 'RETRIES_EXHAUSTED');
+      sandbox.clearFaults();
+      const resumed = await fullSync(ctxFor(sandbox, store));
+      assert.equal(resumed.resumed, true);
+      await assertMirrors(store, sandbox);
+      // Interrupt an incremental run too.
+      sandbox.data.updateContact(sandbox.data.listContacts()[5]!.id, { email: 'x@y.ua' });
+      const abort = new AbortController();
+      abort.abort();
+      await assert.rejects(incrementalSync(ctxFor(sandbox, store), { signal: abort.signal, overlapMs: 0 }), SyncAborted);
+      const inc = await incrementalSync(ctxFor(sandbox, store), { overlapMs: 0 });
+      assert.equal(inc.resumed, true);
+      await assertMirrors(store, sandbox);
+    } finally {
+      sandbox.clearFaults();
+      await store.close();
+    }
+  });
+
+  test('a full sync picks up records deleted since the last one (mark and sweep)', async () => {
+    const store = await openStore({ portalId: sandbox.portalId });
+    try {
+      await fullSync(ctxFor(sandbox, store));
+      const victim = sandbox.data.listContacts()[10]!;
+      sandbox.data.archiveContact(victim.id);
+      const result = await fullSync(ctxFor(sandbox, store));
+      assert.equal(result.contacts.deleted, 1);
+      assert.equal(await store.getContact(String(victim.id)), null);
+      await assertMirrors(store, sandbox);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a revoked token stops the sync with a clear message', async () => {
+    const store = await openStore({ portalId: sandbox.portalId });
+    try {
+      await assert.rejects(fullSync(ctxFor(sandbox, store, clientFor(sandbox, { token: 'revoked' }))), /token expired or revoked/);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('sync under faults', () => {
+  let sandbox: SandboxServer;
+  before(async () => {
+    sandbox = await startSandbox({ contacts: 60, seed: 11, rateLimit: false });
+  });
+  after(() => sandbox.close());
+
+  test('429 storms, 5xx and truncated bodies lose and duplicate nothing', async () => {
+    const store = await openStore({ portalId: sandbox.portalId });
+    try {
+      const client = clientFor(sandbox, { retry: { attempts: 10, rateLimitAttempts: 50 } });
+      sandbox.inject({ rate429: 0.2, rate5xx: 0.1, malformedRate: 0.05 });
+      await fullSync(ctxFor(sandbox, store, client));
+      sandbox.data.updateContact(sandbox.data.listContacts()[0]!.id, { email: 'storm@example.ua' });
+      await incrementalSync(ctxFor(sandbox, store, client), { overlapMs: 0 });
+      sandbox.clearFaults();
+      await assertMirrors(store, sandbox);
+      const stats = client.stats();
+      assert.ok(stats.throttled > 0, 'saw 429s');
+      assert.ok(stats.retries > 0, 'retried 5xx / malformed');
+      assert.ok(sandbox.stats().faults > 0);
+    } finally {
+      sandbox.clearFaults();
+      await store.close();
+    }
+  });
+});
