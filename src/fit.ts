@@ -49,6 +49,9 @@ const SILHOUETTE_SAMPLE = 3000;
 const SALT_SILHOUETTE = 101;
 const SALT_HOLDOUT = 202;
 const SALT_EXPLAIN = 303;
+const SALT_K_SAMPLE = 404;
+/** Above this many rows, `k: 'auto'` compares k values on a seeded sample of this size. */
+export const AUTO_K_SAMPLE = 50000;
 
 interface Clustering {
   k: number;
@@ -188,18 +191,39 @@ export function fit(table: FeatureTable, options: FitOptions): FitResult {
   const silhouetteOptions = { seed: deriveSeed(seed, SALT_SILHOUETTE), maxSample: SILHOUETTE_SAMPLE };
   let chosen: Clustering;
   let kSearch: ModelQuality['kSearch'];
+  let kSearchSampleSize: number | undefined;
   if (options.k === 'auto') {
-    const kMax = Math.min(MAX_AUTO_K, distinct);
+    // Above AUTO_K_SAMPLE rows the k search runs on a seeded sample and only the chosen k is fitted on
+    // everything: silhouette is sampled anyway, and seven full k-means runs on a million rows cost a minute.
+    let Zs = Z;
+    let ns = n;
+    let kMax = Math.min(MAX_AUTO_K, distinct);
+    if (n > AUTO_K_SAMPLE) {
+      const pick = Uint32Array.from(permutation(createRng(deriveSeed(seed, SALT_K_SAMPLE)), n).subarray(0, AUTO_K_SAMPLE)).sort();
+      const sample = rowsOf(Z, d, pick);
+      const sampleDistinct = countDistinctRows(sample, AUTO_K_SAMPLE, d, MAX_AUTO_K);
+      if (sampleDistinct >= 2) {
+        Zs = sample;
+        ns = AUTO_K_SAMPLE;
+        kMax = Math.min(kMax, sampleDistinct);
+        kSearchSampleSize = ns;
+      }
+    }
     kSearch = [];
     let best: { c: Clustering; s: number } | null = null;
     for (let k = 2; k <= kMax; k++) {
-      report('cluster', 0.1 + (0.5 * (k - 2)) / (kMax - 1), `trying k = ${k}`);
-      const c = cluster(Z, n, d, k, method, seed, options.restarts, signal);
-      const s = silhouette(Z, n, d, c.labels, k, silhouetteOptions).score;
+      report('cluster', 0.1 + (0.45 * (k - 2)) / Math.max(1, kMax - 1), `trying k = ${k}`);
+      const c = cluster(Zs, ns, d, k, method, seed, options.restarts, signal);
+      const s = silhouette(Zs, ns, d, c.labels, k, silhouetteOptions).score;
       kSearch.push({ k, silhouette: s, inertia: c.inertia });
       if (!best || s > best.s) best = { c, s };
     }
-    chosen = best!.c;
+    if (Zs === Z) {
+      chosen = best!.c;
+    } else {
+      report('cluster', 0.55, `k = ${best!.c.k} on all ${n} rows`);
+      chosen = cluster(Z, n, d, best!.c.k, method, seed, options.restarts, signal);
+    }
   } else {
     report('cluster', 0.1, `k = ${options.k}`);
     chosen = cluster(Z, n, d, options.k, method, seed, options.restarts, signal);
@@ -323,6 +347,7 @@ export function fit(table: FeatureTable, options: FitOptions): FitResult {
     inertia,
     iterations: chosen.iterations,
     ...(kSearch ? { kSearch } : {}),
+    ...(kSearchSampleSize !== undefined ? { kSearchSampleSize } : {}),
     ...(stability ? { stability } : {}),
     explanation: { accuracy: explanation.accuracy, confusion: explanation.confusion, labels: names.map((s) => s.id) },
   };

@@ -52,13 +52,52 @@ export function impossibleValue(feature: string, value: number): string | null {
   return null;
 }
 
-/** Median of the finite values; NaN when there are none. */
+/** Rearranges `a` so that a[k] is the k-th smallest, smaller values before it (3-way quickselect, O(n)). */
+function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const x = a[lo]!;
+    const y = a[(lo + hi) >> 1]!;
+    const z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    // Dutch national flag: [lo, lt) < pivot, [lt, i) == pivot, (gt, hi] > pivot. Copes with many ties.
+    let lt = lo;
+    let gt = hi;
+    let i = lo;
+    while (i <= gt) {
+      const v = a[i]!;
+      if (v < pivot) {
+        a[i++] = a[lt]!;
+        a[lt++] = v;
+      } else if (v > pivot) {
+        a[i] = a[gt]!;
+        a[gt--] = v;
+      } else i++;
+    }
+    if (k < lt) hi = lt - 1;
+    else if (k > gt) lo = gt + 1;
+    else return pivot;
+  }
+  return a[k]!;
+}
+
+/** Median of the values, ignoring NaN; NaN when there are none. */
 export function median(values: ArrayLike<number>): number {
-  const sorted = Float64Array.from(values).filter((v) => !Number.isNaN(v)).sort();
-  const m = sorted.length;
+  const a = new Float64Array(values.length);
+  let m = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v === v) a[m++] = v;
+  }
   if (m === 0) return NaN;
+  const work = a.subarray(0, m);
   const h = m >> 1;
-  return m % 2 === 1 ? sorted[h]! : (sorted[h - 1]! + sorted[h]!) / 2;
+  const upper = select(work, h);
+  if (m % 2 === 1) return upper;
+  let lower = -Infinity;
+  for (let i = 0; i < h; i++) if (work[i]! > lower) lower = work[i]!;
+  return (lower + upper) / 2;
 }
 
 /** Checks that the table is well formed and every feature is one of its columns; returns column indices. */
@@ -88,45 +127,44 @@ export function prepare(table: FeatureTable, features: readonly string[], option
   const width = table.columns.length;
   const d = cols.length;
   const total = table.ids.length;
+  const values = table.values;
   const freqCol = table.columns.indexOf(FREQUENCY);
   const checked = freqCol >= 0 && !features.includes(FREQUENCY) ? [...cols, freqCol] : cols;
+  // Per checked column: 0 any finite value, 1 non-negative, 2 within 1..5 (resolved once, not per cell).
+  const kinds = checked.map((j) => (NON_NEGATIVE.has(table.columns[j]!) ? 1 : table.columns[j] === 'satisfaction' ? 2 : 0));
+  const nChecked = checked.length;
 
-  const usable: number[] = [];
+  const usable = new Int32Array(total);
+  let n = 0;
   const noRecent: number[] = [];
   const rejected: RejectedRow[] = [];
-  for (let r = 0; r < total; r++) {
+  rows: for (let r = 0; r < total; r++) {
     const base = r * width;
-    const id = table.ids[r]!;
-    let problem: RejectedRow | null = null;
-    for (const j of checked) {
-      const reason = impossibleValue(table.columns[j]!, table.values[base + j]!);
-      if (reason !== null) {
-        problem = { id, field: table.columns[j]!, reason: `customer ${id}: ${reason}` };
-        break;
+    for (let c = 0; c < nChecked; c++) {
+      const v = values[base + checked[c]!]!;
+      if (v !== v) continue; // NaN: missing, imputed below
+      const kind = kinds[c]!;
+      if (v === Infinity || v === -Infinity || (kind === 1 && v < 0) || (kind === 2 && (v < 1 || v > 5))) {
+        const field = table.columns[checked[c]!]!;
+        const id = table.ids[r]!;
+        rejected.push({ id, field, reason: `customer ${id}: ${impossibleValue(field, v)}` });
+        continue rows;
       }
     }
-    if (problem) {
-      rejected.push(problem);
-      continue;
-    }
-    if (freqCol >= 0 && table.values[base + freqCol] === 0) {
+    if (freqCol >= 0 && values[base + freqCol] === 0) {
       noRecent.push(r);
       continue;
     }
     let present = 0;
-    for (const j of cols) if (!Number.isNaN(table.values[base + j]!)) present++;
+    for (let c = 0; c < d; c++) if (values[base + cols[c]!] === values[base + cols[c]!]) present++;
     if (present === 0) {
-      rejected.push({
-        id,
-        field: features.join(','),
-        reason: `customer ${id}: every selected feature is missing (${features.join(', ')})`,
-      });
+      const id = table.ids[r]!;
+      rejected.push({ id, field: features.join(','), reason: `customer ${id}: every selected feature is missing (${features.join(', ')})` });
       continue;
     }
-    usable.push(r);
+    usable[n++] = r;
   }
 
-  const n = usable.length;
   if (n === 0 && !options.allowEmpty) {
     throw new RangeError(
       `No usable rows to cluster: ${total} rows, ${noRecent.length} with no recent orders, ${rejected.length} rejected` +
@@ -135,32 +173,35 @@ export function prepare(table: FeatureTable, features: readonly string[], option
   }
 
   const medians: Record<string, number> = {};
-  const column = new Float64Array(n);
   for (let c = 0; c < d; c++) {
     const f = features[c]!;
-    const supplied = options.imputation?.[f];
     if (options.imputation) {
+      const supplied = options.imputation[f];
       if (typeof supplied !== 'number' || !Number.isFinite(supplied)) {
         throw new RangeError(`No imputation median for feature "${f}"`);
       }
       medians[f] = supplied;
       continue;
     }
-    for (let i = 0; i < n; i++) column[i] = table.values[usable[i]! * width + cols[c]!]!;
-    medians[f] = median(column);
+    const column = new Float64Array(n);
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[usable[i]! * width + cols[c]!]!;
+      if (v === v) column[m++] = v;
+    }
+    medians[f] = median(column.subarray(0, m));
   }
 
   const X = new Float64Array(n * d);
   const imputed = new Uint8Array(n);
+  const fill = features.map((f) => medians[f]!);
   for (let i = 0; i < n; i++) {
     const base = usable[i]! * width;
     for (let c = 0; c < d; c++) {
-      let v = table.values[base + cols[c]!]!;
-      if (Number.isNaN(v)) {
-        v = medians[features[c]!]!;
-        if (Number.isNaN(v)) {
-          throw new RangeError(`Feature "${features[c]}" has no value in any usable row, so it cannot be imputed`);
-        }
+      let v = values[base + cols[c]!]!;
+      if (v !== v) {
+        v = fill[c]!;
+        if (v !== v) throw new RangeError(`Feature "${features[c]}" has no value in any usable row, so it cannot be imputed`);
         imputed[i] = 1;
       }
       X[i * d + c] = v;
@@ -172,7 +213,7 @@ export function prepare(table: FeatureTable, features: readonly string[], option
     X,
     n,
     d,
-    rows: Int32Array.from(usable),
+    rows: usable.slice(0, n),
     imputed,
     medians,
     noRecentOrders: Int32Array.from(noRecent),

@@ -210,6 +210,8 @@ export interface ModelQuality {
   iterations: number;
   /** Silhouette and inertia for each k tried (k = auto) */
   kSearch?: { k: number; silhouette: number; inertia: number }[];
+  /** Rows the k search clustered, when it ran on a seeded sample of a large table (kSearch inertia is on it). */
+  kSearchSampleSize?: number;
   stability?: { ari: number; agreement: number; holdoutSize: number; trainingSize: number };
   explanation?: { accuracy: number; confusion: number[][]; labels: string[] };
 }

@@ -62,6 +62,15 @@ describe('fit on the paper data', () => {
     assert.equal(auto.model.quality.silhouetteSampleSize, 3000);
   });
 
+  test('searches k on a seeded sample of a large table, then fits the chosen k on every row', () => {
+    const { table, truth } = paperTable({ n: 60000, seed: 12 });
+    const result = fit(table, { k: 'auto', method: 'kmeans', seed: 12, holdout: 0 });
+    assert.equal(result.model.quality.kSearchSampleSize, 50000);
+    assert.equal(result.model.data.clustered, 60000);
+    assert.equal(result.model.quality.stability, undefined);
+    assertPaperSegments(result, truth, 100);
+  });
+
   test('recovers the archetypes with Ward linkage and reports the dendrogram', () => {
     const { table, truth } = paperTable({ n: 100, seed: 5 });
     const result = fit(table, { k: 3, method: 'ward', seed: 5 });
