@@ -14,6 +14,15 @@ import type { SyncContext, SyncOptions } from '../../connector/sync.js';
 
 const config = { satisfactionProperty: undefined, distanceProperty: undefined };
 
+// One embedded database for the file (PGlite takes seconds to start); every test gets its own portal in it.
+let database: Store | undefined;
+let portals = 0;
+async function freshStore(): Promise<Store> {
+  database ??= await openStore({ portalId: 'unused' });
+  return database.withPortal(`portal-${++portals}`);
+}
+after(() => database?.close());
+
 function clientFor(sandbox: SandboxServer, options: { token?: string; retry?: RetryOptions } = {}): HubSpotClient {
   return new HubSpotClient({
     baseUrl: sandbox.url,
@@ -62,102 +71,86 @@ describe('sync against the sandbox portal', () => {
   after(() => sandbox.close());
 
   test('a full sync stores exactly the portal\'s contacts, deals and associations', async () => {
-    const store = await openStore({ portalId: sandbox.portalId });
-    try {
-      const events: number[] = [];
-      const result = await fullSync(ctxFor(sandbox, store), { onProgress: (p) => events.push(p.done) });
-      await assertMirrors(store, sandbox);
-      const counts = sandbox.data.counts();
-      assert.equal(result.contacts.upserted, counts.contacts);
-      assert.equal(result.deals.upserted, counts.deals);
-      assert.equal(result.associationsRead, counts.contacts);
-      assert.equal(result.resumed, false);
-      assert.ok(events.length > 3 && events.at(-1) === counts.contacts + counts.deals);
-      assert.equal((await lastSync(store))?.mode, 'full');
-    } finally {
-      await store.close();
-    }
+    const store = await freshStore();
+    const events: number[] = [];
+    const result = await fullSync(ctxFor(sandbox, store), { onProgress: (p) => events.push(p.done) });
+    await assertMirrors(store, sandbox);
+    const counts = sandbox.data.counts();
+    assert.equal(result.contacts.upserted, counts.contacts);
+    assert.equal(result.deals.upserted, counts.deals);
+    assert.equal(result.associationsRead, counts.contacts);
+    assert.equal(result.resumed, false);
+    assert.ok(events.length > 3 && events.at(-1) === counts.contacts + counts.deals);
+    assert.equal((await lastSync(store))?.mode, 'full');
   });
 
   test('an incremental sync picks up exactly the edits, creations and archivals since the last sync', async () => {
-    const store = await openStore({ portalId: sandbox.portalId });
-    try {
-      const ctx = ctxFor(sandbox, store);
-      await fullSync(ctx);
-      const [c1, c2, c3, c4] = sandbox.data.listContacts();
-      const [d1, d2] = sandbox.data.listDeals();
-      assert.ok(c1 && c2 && c3 && c4 && d1 && d2);
-      sandbox.data.updateContact(c1.id, { email: 'changed-1@example.ua' });
-      sandbox.data.updateContact(c2.id, { city: 'Brovary' });
-      const created = sandbox.data.createContact({ email: 'new@example.ua', firstname: 'Nova', city: 'Kyiv', country: 'Ukraine' });
-      const deal = sandbox.data.createDeal({ amount: '123.45', dealstage: 'closedwon', closedate: '2026-10-01T00:00:00.000Z', pipeline: 'default' });
-      sandbox.data.associate(created.id, deal.id);
-      sandbox.data.updateDeal(d1.id, { amount: '999' });
-      sandbox.data.archiveContact(c3.id);
-      sandbox.data.archiveDeal(d2.id);
+    const store = await freshStore();
+    const ctx = ctxFor(sandbox, store);
+    await fullSync(ctx);
+    const [c1, c2, c3, c4] = sandbox.data.listContacts();
+    const [d1, d2] = sandbox.data.listDeals();
+    assert.ok(c1 && c2 && c3 && c4 && d1 && d2);
+    sandbox.data.updateContact(c1.id, { email: 'changed-1@example.ua' });
+    sandbox.data.updateContact(c2.id, { city: 'Brovary' });
+    const created = sandbox.data.createContact({ email: 'new@example.ua', firstname: 'Nova', city: 'Kyiv', country: 'Ukraine' });
+    const deal = sandbox.data.createDeal({ amount: '123.45', dealstage: 'closedwon', closedate: '2026-10-01T00:00:00.000Z', pipeline: 'default' });
+    sandbox.data.associate(created.id, deal.id);
+    sandbox.data.updateDeal(d1.id, { amount: '999' });
+    sandbox.data.archiveContact(c3.id);
+    sandbox.data.archiveDeal(d2.id);
 
-      const result = await incrementalSync(ctx, { overlapMs: 0 });
-      assert.equal(result.mode, 'incremental');
-      assert.equal(result.contacts.upserted, 3); // two edited, one created
-      assert.equal(result.deals.upserted, 2); // one created, one edited
-      assert.equal(result.contacts.deleted, 1);
-      assert.equal(result.deals.deleted, 1);
-      await assertMirrors(store, sandbox);
-      assert.deepEqual((await store.associations())[String(created.id)], [String(deal.id)]);
-      assert.equal((await store.getContact(String(c1.id)))?.properties.email, 'changed-1@example.ua');
+    const result = await incrementalSync(ctx, { overlapMs: 0 });
+    assert.equal(result.mode, 'incremental');
+    assert.equal(result.contacts.upserted, 3); // two edited, one created
+    assert.equal(result.deals.upserted, 2); // one created, one edited
+    assert.equal(result.contacts.deleted, 1);
+    assert.equal(result.deals.deleted, 1);
+    await assertMirrors(store, sandbox);
+    assert.deepEqual((await store.associations())[String(created.id)], [String(deal.id)]);
+    assert.equal((await store.getContact(String(c1.id)))?.properties.email, 'changed-1@example.ua');
 
-      const again = await incrementalSync(ctx, { overlapMs: 0 });
-      assert.equal(again.contacts.upserted + again.deals.upserted + again.contacts.deleted + again.deals.deleted, 0);
-    } finally {
-      await store.close();
-    }
+    const again = await incrementalSync(ctx, { overlapMs: 0 });
+    assert.equal(again.contacts.upserted + again.deals.upserted + again.contacts.deleted + again.deals.deleted, 0);
   });
 
   test('an incremental window over the search cap is split in halves and still reads every change', async () => {
-    const store = await openStore({ portalId: sandbox.portalId });
-    try {
-      const ctx = ctxFor(sandbox, store);
-      await fullSync(ctx);
-      const contacts = sandbox.data.listContacts().slice(0, 40);
-      // Spread the edits over time so halving the window can separate them.
-      let at = Date.now() + 1;
-      for (const c of contacts) sandbox.data.updateContact(c.id, { state: 'Kyivska' }, (at += 3));
-      sandbox.resetStats();
-      const result = await incrementalSync({ ...ctx, now: () => at + 1 }, { overlapMs: 0, searchCap: 8, searchPageSize: 5 });
-      assert.equal(result.contacts.upserted >= 40, true);
-      for (const c of contacts) assert.equal((await store.getContact(String(c.id)))?.properties.state, 'Kyivska');
-      await assertMirrors(store, sandbox);
-      const searches = sandbox.stats().byRoute['POST /crm/v3/objects/{type}/search'] ?? 0;
-      assert.ok(searches > 8, `expected window splitting and keyset pages, saw ${searches} searches`);
-    } finally {
-      await store.close();
-    }
+    const store = await freshStore();
+    const ctx = ctxFor(sandbox, store);
+    await fullSync(ctx);
+    const contacts = sandbox.data.listContacts().slice(0, 40);
+    // Spread the edits over time so halving the window can separate them.
+    let at = Date.now() + 1;
+    for (const c of contacts) sandbox.data.updateContact(c.id, { state: 'Kyivska' }, (at += 3));
+    sandbox.resetStats();
+    const result = await incrementalSync({ ...ctx, now: () => at + 1 }, { overlapMs: 0, searchCap: 8, searchPageSize: 5 });
+    assert.equal(result.contacts.upserted >= 40, true);
+    for (const c of contacts) assert.equal((await store.getContact(String(c.id)))?.properties.state, 'Kyivska');
+    await assertMirrors(store, sandbox);
+    const searches = sandbox.stats().byRoute['POST /crm/v3/objects/{type}/search'] ?? 0;
+    assert.ok(searches > 8, `expected window splitting and keyset pages, saw ${searches} searches`);
   });
 
   test('a full sync aborted after a few pages resumes and ends identical to a clean one', async () => {
-    const store = await openStore({ portalId: sandbox.portalId });
-    try {
-      const abort = new AbortController();
-      const options: SyncOptions = {
-        signal: abort.signal,
-        onProgress: (p) => {
-          if (p.pages >= 5) abort.abort();
-        },
-      };
-      await assert.rejects(fullSync(ctxFor(sandbox, store), options), SyncAborted);
-      const partial = await store.count('deals');
-      assert.ok(partial > 0 && partial < sandbox.data.counts().deals, `partial ${partial}`);
-      const resumed = await fullSync(ctxFor(sandbox, store));
-      assert.equal(resumed.resumed, true);
-      assert.ok(resumed.deals.upserted < sandbox.data.counts().deals, 'the resume did not start over');
-      await assertMirrors(store, sandbox);
-    } finally {
-      await store.close();
-    }
+    const store = await freshStore();
+    const abort = new AbortController();
+    const options: SyncOptions = {
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.pages >= 5) abort.abort();
+      },
+    };
+    await assert.rejects(fullSync(ctxFor(sandbox, store), options), SyncAborted);
+    const partial = await store.count('deals');
+    assert.ok(partial > 0 && partial < sandbox.data.counts().deals, `partial ${partial}`);
+    const resumed = await fullSync(ctxFor(sandbox, store));
+    assert.equal(resumed.resumed, true);
+    assert.ok(resumed.deals.upserted < sandbox.data.counts().deals, 'the resume did not start over');
+    await assertMirrors(store, sandbox);
   });
 
   test('a sync that fails on a server fault resumes from its checkpoints', async () => {
-    const store = await openStore({ portalId: sandbox.portalId });
+    const store = await freshStore();
     try {
       // Let a few pages through, then fail every attempt of the requests in flight.
       sandbox.inject({ nextStatuses: [200, 200, 200, 200, 200, 200, ...Array.from({ length: 40 }, () => 503)] });
@@ -177,32 +170,23 @@ describe('sync against the sandbox portal', () => {
       await assertMirrors(store, sandbox);
     } finally {
       sandbox.clearFaults();
-      await store.close();
     }
   });
 
   test('a full sync picks up records deleted since the last one (mark and sweep)', async () => {
-    const store = await openStore({ portalId: sandbox.portalId });
-    try {
-      await fullSync(ctxFor(sandbox, store));
-      const victim = sandbox.data.listContacts()[10]!;
-      sandbox.data.archiveContact(victim.id);
-      const result = await fullSync(ctxFor(sandbox, store));
-      assert.equal(result.contacts.deleted, 1);
-      assert.equal(await store.getContact(String(victim.id)), null);
-      await assertMirrors(store, sandbox);
-    } finally {
-      await store.close();
-    }
+    const store = await freshStore();
+    await fullSync(ctxFor(sandbox, store));
+    const victim = sandbox.data.listContacts()[10]!;
+    sandbox.data.archiveContact(victim.id);
+    const result = await fullSync(ctxFor(sandbox, store));
+    assert.equal(result.contacts.deleted, 1);
+    assert.equal(await store.getContact(String(victim.id)), null);
+    await assertMirrors(store, sandbox);
   });
 
   test('a revoked token stops the sync with a clear message', async () => {
-    const store = await openStore({ portalId: sandbox.portalId });
-    try {
-      await assert.rejects(fullSync(ctxFor(sandbox, store, clientFor(sandbox, { token: 'revoked' }))), /token expired or revoked/);
-    } finally {
-      await store.close();
-    }
+    const store = await freshStore();
+    await assert.rejects(fullSync(ctxFor(sandbox, store, clientFor(sandbox, { token: 'revoked' }))), /token expired or revoked/);
   });
 });
 
@@ -214,7 +198,7 @@ describe('sync under faults', () => {
   after(() => sandbox.close());
 
   test('429 storms, 5xx and truncated bodies lose and duplicate nothing', async () => {
-    const store = await openStore({ portalId: sandbox.portalId });
+    const store = await freshStore();
     try {
       const client = clientFor(sandbox, { retry: { attempts: 10, rateLimitAttempts: 50 } });
       sandbox.inject({ rate429: 0.2, rate5xx: 0.1, malformedRate: 0.05 });
@@ -229,7 +213,6 @@ describe('sync under faults', () => {
       assert.ok(sandbox.stats().faults > 0);
     } finally {
       sandbox.clearFaults();
-      await store.close();
     }
   });
 });
