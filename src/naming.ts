@@ -49,7 +49,7 @@ export const NO_RECENT_ORDERS_COLOR = '#767676';
 
 const LABELS: Readonly<Record<Archetype, string>> = {
   loyal: 'Loyal regulars',
-  profitable: 'Profitable large orders',
+  profitable: 'Profitable, large orders',
   risky: 'Risky, low prospect',
 };
 
@@ -325,7 +325,7 @@ export function nameSegments(input: NamingInput): SegmentName[] {
   const matched = matchArchetypes(freeScores, MIN_ARCHETYPE_SCORE, free);
 
   const names: SegmentName[] = [];
-  const usedIds = new Set<string>([NO_RECENT_ORDERS]);
+  const usedIds = new Set<string>([NO_RECENT_ORDERS, ...matched.filter((a): a is Archetype => a !== null)]);
   for (const p of kept.values()) usedIds.add(prevSegments[p]!.id);
   for (let c = 0; c < k; c++) {
     const z = zs[c]!;
@@ -354,23 +354,13 @@ export function nameSegments(input: NamingInput): SegmentName[] {
       continue;
     }
     const archetype = matched[c] ?? null;
-    let id: string;
-    let label: string;
-    if (archetype) {
-      id = archetype;
-      label = LABELS[archetype];
-    } else {
-      const desc = describe(features, z);
-      label = desc.label;
-      id = desc.slug;
-      for (let suffix = 2; usedIds.has(id) || (ARCHETYPES as readonly string[]).includes(id); suffix++) id = `${desc.slug}_${suffix}`;
-    }
-    usedIds.add(id);
+    const desc = archetype ? null : describe(features, z);
     names.push({
       cluster: c,
-      id,
+      // Descriptive ids are settled below, in display order, so the largest segment gets the plain slug.
+      id: archetype ?? desc!.slug,
       archetype,
-      label,
+      label: archetype ? LABELS[archetype] : desc!.label,
       why: sentence,
       color: archetype ? ARCHETYPE_COLORS[archetype] : '',
       basis: archetype ?? ARCHETYPES[basisIndex]!,
@@ -381,6 +371,14 @@ export function nameSegments(input: NamingInput): SegmentName[] {
 
   const rank = (n: SegmentName): number => (n.archetype ? ARCHETYPES.indexOf(n.archetype) : ARCHETYPES.length);
   names.sort((a, b) => rank(a) - rank(b) || input.sizes[b.cluster]! - input.sizes[a.cluster]! || a.cluster - b.cluster);
+  for (const name of names) {
+    if (name.kept || name.archetype) continue;
+    const slug = name.id;
+    let id = slug;
+    for (let suffix = 2; usedIds.has(id) || (ARCHETYPES as readonly string[]).includes(id); suffix++) id = `${slug}_${suffix}`;
+    name.id = id;
+    usedIds.add(id);
+  }
 
   const usedColors = new Set(names.map((n) => n.color).filter((c) => c !== ''));
   let next = 0;

@@ -109,11 +109,11 @@ describe('nameSegments', () => {
     assert.deepEqual(names.map((s) => s.id), ['loyal', 'profitable', 'risky', 'small_orders_near']);
   });
 
-  test('keeps ids unique when two segments get the same description', () => {
+  test('keeps ids unique when two segments get the same description, the larger keeping the plain slug', () => {
     const names = nameSegments(input([PLAIN, [31, 20, 30, 3.5]], [5, 9]));
     assert.deepEqual(names.map((s) => [s.cluster, s.id, s.color]), [
-      [1, 'small_orders_near_2', SEGMENT_PALETTE[0]],
-      [0, 'small_orders_near', SEGMENT_PALETTE[1]],
+      [1, 'small_orders_near', SEGMENT_PALETTE[0]],
+      [0, 'small_orders_near_2', SEGMENT_PALETTE[1]],
     ]);
   });
 
