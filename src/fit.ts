@@ -140,7 +140,10 @@ function columnStats(X: Float64Array, n: number, d: number): { mean: number[]; s
     for (let i = 0; i < n; i++) s += X[i * d + j]!;
     const m = s / n;
     let ss = 0;
-    for (let i = 0; i < n; i++) ss += (X[i * d + j]! - m) ** 2;
+    for (let i = 0; i < n; i++) {
+      const t = X[i * d + j]! - m;
+      ss += t * t;
+    }
     mean.push(m);
     sd.push(Math.sqrt(ss / n));
   }
@@ -265,7 +268,10 @@ export function fit(table: FeatureTable, options: FitOptions): FitResult {
       const s = position[chosen.labels[i]!]!;
       labels[i] = s;
       let sq = 0;
-      for (let j = 0; j < d; j++) sq += (Z[i * d + j]! - centroids[s * d + j]!) ** 2;
+      for (let j = 0; j < d; j++) {
+        const t = Z[i * d + j]! - centroids[s * d + j]!;
+        sq += t * t;
+      }
       squared[i] = sq;
     }
   }

@@ -296,7 +296,8 @@ function keepFromPrevious(input: NamingInput, zs: number[][]): Map<number, numbe
       const orig = prevFlat[p * d + j]! * prev.scaler.scale[j]! + prev.scaler.offset[j]!;
       const sd = input.sd[j]!;
       const zPrev = sd > 0 ? (orig - input.mean[j]!) / sd : 0;
-      sq += (zPrev - zs[c]![j]!) ** 2;
+      const t = zPrev - zs[c]![j]!;
+      sq += t * t;
     }
     if (Math.sqrt(sq) <= KEEP_NAME_DISTANCE) kept.set(c, p);
   }
