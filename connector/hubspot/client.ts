@@ -22,7 +22,6 @@ import type {
   AssociationResult,
   BatchResponse,
   BatchUpdateInput,
-  HubSpotObject,
   ListPage,
   ObjectType,
   Property,
@@ -400,7 +399,7 @@ export class HubSpotClient {
     let failures = 0;
     let throttles = 0;
     let refreshed = false;
-    let lastProblem = '';
+    let lastProblem: string;
     for (;;) {
       const attempt = await this.limiter.schedule(kind, () => this.send(spec));
       let retryStatus: number | 'network' | 'malformed' | 'timeout';
