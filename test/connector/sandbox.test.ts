@@ -148,7 +148,7 @@ describe('sandbox portal over HTTP', () => {
     assert.ok(expected.length > 10, 'the window holds enough contacts to page');
     const got: Obj[] = [];
     let after: string | undefined;
-    let total = -1;
+    let total: number | undefined;
     for (;;) {
       const { status, body } = await json<SearchPage>(s, 'POST', '/crm/v3/objects/contacts/search', {
         filterGroups: [{ filters: [
