@@ -80,6 +80,33 @@ describe('fit on the paper data', () => {
     assert.equal(result.model.segments[0]!.initialCentroid, undefined);
   });
 
+  test('chooses k = 3 by silhouette with Ward linkage too', () => {
+    const { table, truth } = paperTable({ n: 100, seed: 2 });
+    assertPaperSegments(fit(table, { k: 'auto', method: 'ward', seed: 2 }), truth, 3);
+  });
+
+  test('imputes missing cells with medians, flags those customers and stores the medians in the model', () => {
+    const { table, truth } = paperTable({ n: 100, seed: 4 });
+    const width = table.columns.length;
+    const distance = table.columns.indexOf('distance_km');
+    const values = Float64Array.from(table.values);
+    for (const r of [3, 30, 60]) values[r * width + distance] = NaN;
+    const { model, assignments } = fit({ ...table, values }, { k: 3, method: 'kmeans', seed: 4 });
+    assert.equal(model.data.imputed, 3);
+    assert.deepEqual(assignments.flatMap((a, i) => (a.imputed ? [i] : [])), [3, 30, 60]);
+    assert.deepEqual(Object.keys(model.imputation), ['purchase_frequency', 'avg_order_amount', 'distance_km', 'satisfaction']);
+    assertPaperSegments({ model, assignments }, truth, 3);
+  });
+
+  test('scales CLV with the relationship length option', () => {
+    const { table } = paperTable({ n: 100, seed: 1 });
+    const three = fit(table, { k: 3, method: 'kmeans', seed: 1 }).model.segments;
+    const six = fit(table, { k: 3, method: 'kmeans', seed: 1, relationshipYears: 6 }).model.segments;
+    three.forEach((s, i) => assert.ok(Math.abs(six[i]!.kpis.clv - 2 * s.kpis.clv) < 1e-6 * s.kpis.clv));
+    assert.ok(three[1]!.kpis.clv > three[0]!.kpis.clv, 'profitable customers are worth more than loyal ones');
+    assert.equal(three.reduce((a, s) => a + s.kpis.customerShare, 0), 1);
+  });
+
   test('recovers the archetypes with min-max scaling, storing that scaler', () => {
     const { table, truth } = paperTable({ n: 100, seed: 6 });
     const result = fit(table, { k: 3, method: 'kmeans', seed: 6, scaler: 'minmax' });
