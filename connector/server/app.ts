@@ -18,7 +18,7 @@ import type { SandboxOptions, SandboxServer } from '../sandbox/server.js';
 import { buildSnapshot } from '../snapshot.js';
 import { openStore } from '../store.js';
 import type { Store } from '../store.js';
-import { fullSync, incrementalSync } from '../sync.js';
+import { fullSync, incrementalSync, lastSync } from '../sync.js';
 import { startServer } from './server.js';
 import type { RunningServer } from './server.js';
 
@@ -153,8 +153,7 @@ export async function syncNow(
 }
 
 async function hasSynced(store: Store): Promise<boolean> {
-  const contacts = await store.allContacts();
-  return contacts.length > 0;
+  return (await lastSync(store)) !== undefined;
 }
 
 export interface AppOptions extends ConnectOptions {

@@ -228,7 +228,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           const empty: SnapshotDelta = emptyDelta(snapshot, since);
           return sendJson(res, 200, empty, { ETag: etag });
         }
-        const delta = snapshotDelta(since.replace(/"/g, ''));
+        const delta = snapshotDelta(since, portalId);
         if (delta) return sendJson(res, 200, delta, { ETag: etag });
         // Unknown etag: the client refetches in full.
       } else if (ifNoneMatch(req, snapshot.etag)) {
