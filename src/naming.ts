@@ -175,7 +175,7 @@ function distinguishing(features: readonly string[], z: readonly number[]): numb
 }
 
 /** A descriptive label and slug from the (up to two) most distinguishing features with |z| >= 0.5. */
-export function describe(features: readonly string[], z: readonly number[]): { label: string; slug: string } {
+export function describeProfile(features: readonly string[], z: readonly number[]): { label: string; slug: string } {
   const parts = distinguishing(features, z)
     .filter((j) => Math.abs(z[j]!) >= 0.5)
     .slice(0, 2)
@@ -224,7 +224,7 @@ function clause(feature: string, v: number, mean: number): string {
 }
 
 /** One sentence with numbers: "Orders 3.1x the average (67 orders); 23 km from the warehouse; satisfaction 4.3/5." */
-export function why(features: readonly string[], centre: readonly number[], mean: readonly number[], z: readonly number[]): string {
+export function whySentence(features: readonly string[], centre: readonly number[], mean: readonly number[], z: readonly number[]): string {
   const parts = distinguishing(features, z)
     .slice(0, 4)
     .map((j) => clause(features[j]!, centre[j]!, mean[j]!));
@@ -337,7 +337,7 @@ export function nameSegments(input: NamingInput): SegmentName[] {
       if ((v ?? -Infinity) > (row[basisIndex] ?? -Infinity)) basisIndex = a;
     });
     const scoreRecord = Object.fromEntries(ARCHETYPES.map((a, i) => [a, row[i] ?? null])) as Record<Archetype, number | null>;
-    const sentence = why(features, centre, Array.from(input.mean), z);
+    const sentence = whySentence(features, centre, Array.from(input.mean), z);
     const p = kept.get(c);
     if (p !== undefined) {
       const prevSeg = prevSegments[p]!;
@@ -355,7 +355,7 @@ export function nameSegments(input: NamingInput): SegmentName[] {
       continue;
     }
     const archetype = matched[c] ?? null;
-    const desc = archetype ? null : describe(features, z);
+    const desc = archetype ? null : describeProfile(features, z);
     names.push({
       cluster: c,
       // Descriptive ids are settled below, in display order, so the largest segment gets the plain slug.

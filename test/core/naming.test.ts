@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import {
   ARCHETYPE_COLORS,
   archetypeScore,
-  describe as describeProfile,
+  describeProfile,
   formatNumber,
   matchArchetypes,
   nameSegments,
   SEGMENT_PALETTE,
-  why,
+  whySentence,
 } from '../../src/naming.js';
 import type { NamingInput } from '../../src/naming.js';
 import type { Model } from '../../src/types.js';
@@ -73,7 +73,7 @@ describe('describe and why', () => {
   });
 
   test('says why in one sentence with numbers, most distinctive feature first', () => {
-    const text = why(['purchase_frequency', 'distance_km', 'satisfaction'], [62, 23.4, 4.31], [20, 100, 3], [2, -1, 1.5]);
+    const text = whySentence(['purchase_frequency', 'distance_km', 'satisfaction'], [62, 23.4, 4.31], [20, 100, 3], [2, -1, 1.5]);
     assert.equal(text, 'Orders 3.1x the average (62 orders); satisfaction 4.3/5; 23 km from the warehouse.');
   });
 
