@@ -569,9 +569,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (!data.propertyGroups[type].has(b.groupName as string)) throw badRequest(`Property group ${String(b.groupName)} does not exist`);
     const existing = data.propertyDefs[type].get(name);
     if (existing && !existing.archived) {
-      throw new HttpError(409, errorBody(`Property named '${name}' already exists.`, 'OBJECT_ALREADY_EXISTS', {
-        subCategory: 'PropertyCreationError.PROPERTY_EXISTS', context: { name: [name] },
-      }));
+      // HubSpot's 409 body, as its objects API sends it ({"status":"error","message":"... already exists...",
+      // "correlationId","category":"CONFLICT"}, quoted in HubSpot/hubspot-api-nodejs#545).
+      throw new HttpError(409, errorBody(`Property named '${name}' already exists.`, 'CONFLICT', { context: { name: [name] } }));
     }
     const now = new Date(clock()).toISOString();
     const def: PropertyDefinition = {
@@ -635,9 +635,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (typeof b.name !== 'string' || b.name === '') throw badRequest('name is required');
     if (typeof b.label !== 'string' || b.label === '') throw badRequest('label is required');
     if (data.propertyGroups[type].get(b.name)?.archived === false) {
-      throw new HttpError(409, errorBody(`A property group named '${b.name}' already exists.`, 'OBJECT_ALREADY_EXISTS', {
-        subCategory: 'PropertyGroupError.GROUP_EXISTS', context: { name: [b.name] },
-      }));
+      throw new HttpError(409, errorBody(`A property group named '${b.name}' already exists.`, 'CONFLICT', { context: { name: [b.name] } }));
     }
     const g = { name: b.name, label: b.label, displayOrder: typeof b.displayOrder === 'number' ? b.displayOrder : -1, archived: false };
     data.propertyGroups[type].set(g.name, g);

@@ -246,6 +246,7 @@ describe('sandbox portal over HTTP', () => {
     const again = await json<{ category: string; status: string }>(s, 'POST', '/crm/v3/properties/contacts/groups', { name: 'smart_segments', label: 'x' });
     assert.equal(again.status, 409);
     assert.equal(again.body.status, 'error');
+    assert.equal(again.body.category, 'CONFLICT');
     const groups = await json<{ results: { name: string }[] }>(s, 'GET', '/crm/v3/properties/contacts/groups');
     assert.ok(groups.body.results.some((g) => g.name === 'smart_segments'));
 
