@@ -308,6 +308,19 @@ describe('sandbox portal over HTTP', () => {
     assert.equal(s.data.getContact(target.id)!.properties.bu_segment, 'loyal', 'a rejected batch changes nothing');
   });
 
+  test('an archived deal leaves the live list and shows in archived=true with archivedAt', async () => {
+    const id = s.data.listDeals()[0]!.id;
+    const del = await call(s, 'DELETE', `/crm/v3/objects/deals/${id}`);
+    assert.equal(del.status, 204);
+    const live = await json<Page>(s, 'GET', '/crm/v3/objects/deals?limit=5');
+    assert.ok(!live.body.results.some((r) => r.id === String(id)));
+    const archived = await json<Page>(s, 'GET', '/crm/v3/objects/deals?limit=100&archived=true');
+    const hit = archived.body.results.find((r) => r.id === String(id));
+    assert.equal(hit?.archived, true);
+    assert.ok(hit?.archivedAt !== undefined && Date.parse(hit.archivedAt) >= Date.parse(hit.createdAt));
+    assert.equal((await call(s, 'GET', `/crm/v3/objects/deals/${id}`)).status, 404);
+  });
+
   test('a malformed JSON body answers 400 naming the problem; unknown routes answer 404 JSON', async () => {
     const bad = await json<{ category: string; message: string }>(s, 'POST', '/crm/v3/objects/contacts/search', '{"limit": ');
     assert.equal(bad.status, 400);
