@@ -4,9 +4,11 @@
  * Each centre is turned into a z-profile (centre minus the column mean, over the column's population
  * standard deviation, whatever scaler clustered). Every (segment, archetype) pair gets a score in -1..1 for
  * how well the profile matches the archetype's signature:
- *   loyal:      frequency high, satisfaction high, distance low, order amount low
- *   profitable: order amount high, distance low, frequency middling (half weight)
- *   risky:      distance high, satisfaction low, frequency low
+ *   loyal:      frequency high, satisfaction high, distance low, order amount low (recency low, half weight)
+ *   profitable: order amount high, distance low (frequency middling, total spend high: half weight)
+ *   risky:      distance high, satisfaction low, frequency low (recency high, total spend low: half weight)
+ * The half-weight RFM terms (seed `customer-classification-framework.txt`) only count when those optional
+ * features are clustered, so the paper's four features give the paper's profile.
  * A feature scores clamp(z, -1, 1) when it should be high, clamp(-z, -1, 1) when low and 1 - min(|z|, 2)
  * when middling; the score is the weighted mean over the signature features that were clustered (an
  * archetype needs at least two of them). Archetypes go to segments by the one-to-one matching with the
@@ -66,16 +68,20 @@ export const SIGNATURES: Readonly<Record<Archetype, readonly SignatureTerm[]>> =
     { feature: 'satisfaction', want: 'high', weight: 1 },
     { feature: 'distance_km', want: 'low', weight: 1 },
     { feature: 'avg_order_amount', want: 'low', weight: 1 },
+    { feature: 'recency_days', want: 'low', weight: 0.5 },
   ],
   profitable: [
     { feature: 'avg_order_amount', want: 'high', weight: 1 },
     { feature: 'distance_km', want: 'low', weight: 1 },
     { feature: 'purchase_frequency', want: 'mid', weight: 0.5 },
+    { feature: 'monetary_total', want: 'high', weight: 0.5 },
   ],
   risky: [
     { feature: 'distance_km', want: 'high', weight: 1 },
     { feature: 'satisfaction', want: 'low', weight: 1 },
     { feature: 'purchase_frequency', want: 'low', weight: 1 },
+    { feature: 'recency_days', want: 'high', weight: 0.5 },
+    { feature: 'monetary_total', want: 'low', weight: 0.5 },
   ],
 };
 
@@ -89,8 +95,11 @@ function termScore(z: number, want: Want): number {
   return 1 - Math.min(Math.abs(z), 2);
 }
 
-/** Signature score of a z-profile for one archetype, or null when fewer than two signature features are present. */
-export function archetypeScore(profile: Readonly<Record<string, number>>, archetype: Archetype): number | null {
+/**
+ * Signature score of a z-profile for one archetype, or null when fewer than `minFeatures` (default two) of
+ * its signature features are present.
+ */
+export function archetypeScore(profile: Readonly<Record<string, number>>, archetype: Archetype, minFeatures = 2): number | null {
   let sum = 0;
   let weight = 0;
   let present = 0;
@@ -101,7 +110,7 @@ export function archetypeScore(profile: Readonly<Record<string, number>>, archet
     weight += term.weight;
     present++;
   }
-  return present >= 2 ? sum / weight : null;
+  return present >= minFeatures && present > 0 ? sum / weight : null;
 }
 
 /**
@@ -251,7 +260,7 @@ export interface SegmentName {
   label: string;
   why: string;
   color: string;
-  /** The archetype whose strategy applies: its own, else the best-scoring one. */
+  /** The archetype whose strategy applies: its own, else the best-scoring one (loyal when none can be scored). */
   basis: Archetype;
   /** Signature score per archetype (null when not enough signature features were clustered). */
   scores: Record<Archetype, number | null>;
@@ -332,9 +341,12 @@ export function nameSegments(input: NamingInput): SegmentName[] {
     const z = zs[c]!;
     const centre = Array.from(input.centroids.subarray(c * features.length, (c + 1) * features.length));
     const row = scores[c]!;
+    // The strategy of a descriptive segment follows the best-matching archetype, judged on whatever
+    // signature features were clustered (one is enough here); with none at all, the first (loyal).
+    const loose = ARCHETYPES.map((a) => archetypeScore(profiles[c]!, a, 1) ?? -Infinity);
     let basisIndex = 0;
-    row.forEach((v, a) => {
-      if ((v ?? -Infinity) > (row[basisIndex] ?? -Infinity)) basisIndex = a;
+    loose.forEach((v, a) => {
+      if (v > loose[basisIndex]!) basisIndex = a;
     });
     const scoreRecord = Object.fromEntries(ARCHETYPES.map((a, i) => [a, row[i] ?? null])) as Record<Archetype, number | null>;
     const sentence = whySentence(features, centre, Array.from(input.mean), z);

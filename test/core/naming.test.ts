@@ -144,6 +144,24 @@ describe('nameSegments', () => {
     assert.equal(byCluster.get(1)!.kept, false);
   });
 
+  test('uses recency and total spend when those are the clustered features', () => {
+    const names = nameSegments({
+      features: ['recency_days', 'monetary_total'],
+      centroids: Float64Array.from([60, 400, 25, 2000]), // z = (3, -1.2) and (-0.5, 2)
+      k: 2,
+      sizes: [10, 20],
+      mean: [30, 1000],
+      sd: [10, 500],
+    });
+    // risky: (0.5 x 1 + 0.5 x 1) / 1 = 1 for the first; the second matches no archetype on two features,
+    // and on the features it has, profitable (spend high: 1) beats loyal (recent: 0.5) and risky (-0.75).
+    assert.deepEqual(names.map((s) => [s.cluster, s.id, s.label, s.basis]), [
+      [0, 'risky', 'Risky, low prospect', 'risky'],
+      [1, 'high_spend_recent', 'High spend, recent', 'profitable'],
+    ]);
+    assert.equal(names[1]!.why, 'Total spend 2000 (2.0x the average); last order 25 days ago.');
+  });
+
   test('ignores a previous model clustered on other features', () => {
     const previous = { features: ['distance_km'], scaler: { kind: 'zscore', offset: [0], scale: [1] }, centroids: [[0]], segments: [{ id: 'x' }] } as unknown as Model;
     const names = nameSegments(input([RISKY, LOYAL, PROFITABLE], [11, 54, 35], previous));
