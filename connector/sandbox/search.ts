@@ -154,14 +154,16 @@ export function runSearch(data: SandboxData, type: ObjectType, request: {
   const sorts = parseSorts(request.sorts);
 
   const c = data.collection(type);
+  const narrowed = groups.length === 1 ? narrowByModified(data, type, (groups[0] as { filters: SearchFilter[] }).filters) : null;
   const out: number[] = [];
-  for (const id of c.activeIds) {
+  for (const id of narrowed ?? c.activeIds) {
     const r = c.byId.get(id)!;
     if (compiled.length > 0 && !compiled.some((fs) => fs.every((f) => f(r)))) continue;
     if (q !== null && !QUERY_PROPERTIES[type].some((p) => (r.properties[p] ?? '').toLowerCase().includes(q))) continue;
     out.push(id);
   }
   const sort = sorts[0];
+  if (!sort && narrowed) out.sort((a, b) => a - b);
   if (sort) {
     const kind = kindOf(data, type, sort.propertyName);
     const get = getter(data, type, sort.propertyName, kind);
@@ -179,4 +181,71 @@ export function runSearch(data: SandboxData, type: ObjectType, request: {
     });
   }
   return out;
+}
+
+/** Live ids sorted by (last-modified time, id), with the times alongside, for range filters. */
+interface ModifiedIndex {
+  version: number;
+  ids: number[];
+  times: Float64Array;
+}
+
+const modifiedIndexes = new WeakMap<SandboxData, Partial<Record<ObjectType, ModifiedIndex>>>();
+
+function modifiedIndex(data: SandboxData, type: ObjectType): ModifiedIndex {
+  let perData = modifiedIndexes.get(data);
+  if (!perData) modifiedIndexes.set(data, (perData = {}));
+  const cached = perData[type];
+  if (cached && cached.version === data.version) return cached;
+  const c = data.collection(type);
+  const ids = c.activeIds.slice();
+  const time = (id: number): number => c.byId.get(id)!.updatedAt;
+  ids.sort((a, b) => time(a) - time(b) || a - b);
+  const times = new Float64Array(ids.length);
+  for (let i = 0; i < ids.length; i++) times[i] = time(ids[i]!);
+  const index = { version: data.version, ids, times };
+  perData[type] = index;
+  return index;
+}
+
+function firstAtLeast(times: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The candidates of a single filter group that bounds the last-modified property (the incremental sync's
+ * GTE/LT windows): a binary search on a time-sorted index instead of a scan of every record. The caller
+ * still applies every filter to the candidates. Null when the group does not bound that property.
+ */
+function narrowByModified(data: SandboxData, type: ObjectType, filters: SearchFilter[]): number[] | null {
+  let lo = -Infinity;
+  let hi = Infinity;
+  let bounded = false;
+  for (const f of filters) {
+    if (f.propertyName !== LAST_MODIFIED[type]) continue;
+    const v = f.value === undefined || f.value === null ? NaN : parseTime(String(f.value));
+    const h = f.highValue === undefined || f.highValue === null ? NaN : parseTime(String(f.highValue));
+    if (!Number.isFinite(v)) continue;
+    switch (f.operator) {
+      case 'GTE': lo = Math.max(lo, v); break;
+      case 'GT': lo = Math.max(lo, v + 1); break;
+      case 'LTE': hi = Math.min(hi, v); break;
+      case 'LT': hi = Math.min(hi, v - 1); break;
+      case 'EQ': lo = Math.max(lo, v); hi = Math.min(hi, v); break;
+      case 'BETWEEN': if (Number.isFinite(h)) { lo = Math.max(lo, v); hi = Math.min(hi, h); } break;
+      default: continue;
+    }
+    bounded = true;
+  }
+  if (!bounded) return null;
+  if (lo > hi) return [];
+  const index = modifiedIndex(data, type);
+  return index.ids.slice(firstAtLeast(index.times, lo), firstAtLeast(index.times, hi + 1));
 }

@@ -171,6 +171,24 @@ describe('sandbox portal over HTTP', () => {
     assert.ok(times.every((t) => t >= from && t < to));
   });
 
+  test('a last-modified window answers the same through the time index as through a full scan', async () => {
+    const window = [
+      { propertyName: 'hs_lastmodifieddate', operator: 'GT', value: String(ASOF - 20 * 86_400_000) },
+      { propertyName: 'hs_lastmodifieddate', operator: 'LTE', value: new Date(ASOF - 10 * 86_400_000).toISOString() },
+      { propertyName: 'dealstage', operator: 'EQ', value: 'closedwon' },
+    ];
+    const search = async (filterGroups: unknown[]): Promise<SearchPage> =>
+      (await json<SearchPage>(s, 'POST', '/crm/v3/objects/deals/search', { filterGroups, limit: 200, properties: ['dealstage'] })).body;
+    const indexed = await search([{ filters: window }]);
+    // A second group that matches nothing forces the scan path.
+    const scanned = await search([{ filters: window }, { filters: [{ propertyName: 'hs_object_id', operator: 'EQ', value: '1' }] }]);
+    assert.ok(indexed.total > 200, `${indexed.total} deals in the window`);
+    assert.equal(indexed.total, scanned.total);
+    assert.deepEqual(indexed.results.map((r) => r.id), scanned.results.map((r) => r.id));
+    const ids = indexed.results.map((r) => Number(r.id));
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'ascending ids without sorts');
+  });
+
   test('search ORs filter groups, supports IN and HAS_PROPERTY, and the string sort form', async () => {
     const { body } = await json<SearchPage>(s, 'POST', '/crm/v3/objects/contacts/search', {
       filterGroups: [
