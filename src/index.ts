@@ -14,3 +14,6 @@ export * from './kpis.js';
 export * from './explain.js';
 export * from './fit.js';
 export * from './assign.js';
+export * from './csv.js';
+export * from './features.js';
+export * from './synthetic.js';
