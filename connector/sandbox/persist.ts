@@ -100,6 +100,8 @@ export class Persistence {
     d.contacts.nextId = Math.max(d.contacts.nextId, meta.nextIds.contacts);
     d.deals.nextId = Math.max(d.deals.nextId, meta.nextIds.deals);
     d.version++;
+    d.typeVersion.contacts++;
+    d.typeVersion.deals++;
     this.dirty.clear();
     const { format: _f, nextIds: _n, savedAt: _s, ...extra } = meta;
     this.meta = extra;

@@ -196,14 +196,14 @@ function modifiedIndex(data: SandboxData, type: ObjectType): ModifiedIndex {
   let perData = modifiedIndexes.get(data);
   if (!perData) modifiedIndexes.set(data, (perData = {}));
   const cached = perData[type];
-  if (cached && cached.version === data.version) return cached;
+  if (cached && cached.version === data.typeVersion[type]) return cached;
   const c = data.collection(type);
   const ids = c.activeIds.slice();
   const time = (id: number): number => c.byId.get(id)!.updatedAt;
   ids.sort((a, b) => time(a) - time(b) || a - b);
   const times = new Float64Array(ids.length);
   for (let i = 0; i < ids.length; i++) times[i] = time(ids[i]!);
-  const index = { version: data.version, ids, times };
+  const index = { version: data.typeVersion[type], ids, times };
   perData[type] = index;
   return index;
 }

@@ -173,6 +173,8 @@ export class SandboxData {
   readonly truth = new Map<number, Archetype>();
   /** Bumped by every mutation: search caches key on it. */
   version = 0;
+  /** Bumped by mutations of one object type (a write-back to contacts keeps the deals' indexes valid). */
+  readonly typeVersion: Record<ObjectType, number> = { contacts: 0, deals: 0 };
   private listeners: ((change: DataChange) => void)[] = [];
 
   constructor(private readonly clock: () => number = Date.now) {
@@ -186,6 +188,7 @@ export class SandboxData {
 
   changed(kind: DataChange['kind']): void {
     this.version++;
+    if (kind === 'contacts' || kind === 'deals') this.typeVersion[kind]++;
     for (const l of this.listeners) l({ kind });
   }
 
