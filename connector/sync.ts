@@ -71,6 +71,11 @@ export interface SyncOptions {
   associationParallel?: number;
   /** HubSpot's search result cap (10,000); lower only in tests. */
   searchCap?: number;
+  /**
+   * Full sync: also read each type from the top down with search (its own 5/s budget) until it meets
+   * the list cursor. Default true; false reads with the list cursors only.
+   */
+  searchAssist?: boolean;
 }
 
 export interface SyncResult {
@@ -128,6 +133,37 @@ interface FullState {
 interface ListCursor {
   after: string | null;
   done: boolean;
+}
+/** A full sync's position in one object type: list cursor going up, search cursor going down. */
+interface FullCursor {
+  after: string | null;
+  /** Highest id the list cursor committed. */
+  upHighest: number | null;
+  /** Lowest id the search cursor committed. */
+  downLowest: number | null;
+  done: boolean;
+}
+
+function normaliseCursor(saved: Partial<FullCursor> | undefined): FullCursor {
+  return { after: saved?.after ?? null, upHighest: saved?.upHighest ?? null, downLowest: saved?.downLowest ?? null, done: saved?.done ?? false };
+}
+
+function maxId(objects: readonly HubSpotObject[]): number | null {
+  let m: number | null = null;
+  for (const o of objects) {
+    const n = Number(o.id);
+    if (Number.isFinite(n) && (m === null || n > m)) m = n;
+  }
+  return m;
+}
+
+function minId(objects: readonly HubSpotObject[]): number | null {
+  let m: number | null = null;
+  for (const o of objects) {
+    const n = Number(o.id);
+    if (Number.isFinite(n) && (m === null || n < m)) m = n;
+  }
+  return m;
 }
 interface IncState {
   runStart: number;
@@ -342,8 +378,8 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
     await store.transaction(async () => {
       await store.setState('sync.generation', fresh.generation);
       await store.setState(KEY.full, fresh);
-      await store.setState(KEY.fullStream('contacts'), { after: null, done: false } satisfies ListCursor);
-      await store.setState(KEY.fullStream('deals'), { after: null, done: false } satisfies ListCursor);
+      await store.setState(KEY.fullStream('contacts'), normaliseCursor(undefined));
+      await store.setState(KEY.fullStream('deals'), normaliseCursor(undefined));
       await store.setState(KEY.fullAssoc, { contacts: [], deals: [] } satisfies PendingAssoc);
     });
   }
@@ -373,46 +409,91 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
   });
   associations.push([...pending]);
 
-  const listStream = async (type: ObjectType): Promise<void> => {
-    let cursor = (await store.getState<ListCursor>(KEY.fullStream(type))) ?? { after: null, done: false };
+  // Each type is read from both ends: the list cursor walks up from the lowest id, and (unless disabled)
+  // a search cursor walks down from the highest id, sorted by hs_object_id. Search has its own rate
+  // limit (5/s, not counted in the 10 s window), so this adds throughput without costing standard
+  // requests; the two stop when they meet. A list cursor alone is one request at a time per type.
+  const cursors: Record<ObjectType, FullCursor> = {
+    contacts: normaliseCursor(await store.getState<FullCursor>(KEY.fullStream('contacts'))),
+    deals: normaliseCursor(await store.getState<FullCursor>(KEY.fullStream('deals'))),
+  };
+  const met = (c: FullCursor): boolean => c.done || (c.upHighest !== null && c.downLowest !== null && c.upHighest >= c.downLowest);
+
+  const commitPage = async (type: ObjectType, objects: HubSpotObject[], advance: (c: FullCursor) => void): Promise<void> => {
+    const records = objects.map((o) => toStoredRecord(type, o));
+    await store.transaction(async () => {
+      if (type === 'contacts') {
+        await store.upsertContacts(records, { generation });
+        for (const r of records) pending.add(r.id);
+        await savePending();
+      } else {
+        await store.upsertDeals(records, { generation });
+      }
+      advance(cursors[type]);
+      await store.setState(KEY.fullStream(type), cursors[type]);
+    });
+    run.pages++;
+    if (type === 'contacts') {
+      run.contacts += records.length;
+      associations.push(records.map((r) => r.id));
+    } else {
+      run.deals += records.length;
+    }
+    run.progress(type, `${run.contacts} contacts, ${run.deals} deals`);
+  };
+
+  const listUp = async (type: ObjectType): Promise<void> => {
     const properties = propertiesFor(type, ctx.config);
-    while (!cursor.done) {
+    const cursor = cursors[type];
+    while (!met(cursor)) {
       run.check();
       const page = await ctx.client.listPage(type, { properties, limit: pageSize, ...(cursor.after !== null ? { after: cursor.after } : {}) });
       run.check();
-      const records = page.results.map((o) => toStoredRecord(type, o));
-      const next: ListCursor = { after: page.paging?.next?.after ?? null, done: page.paging?.next?.after === undefined };
-      await store.transaction(async () => {
-        if (type === 'contacts') {
-          await store.upsertContacts(records, { generation });
-          for (const r of records) pending.add(r.id);
-          await savePending();
-        } else {
-          await store.upsertDeals(records, { generation });
-        }
-        await store.setState(KEY.fullStream(type), next);
+      const after = page.paging?.next?.after;
+      const highest = maxId(page.results);
+      await commitPage(type, page.results, (c) => {
+        c.after = after ?? null;
+        if (highest !== null) c.upHighest = Math.max(c.upHighest ?? highest, highest);
+        if (after === undefined) c.done = true;
       });
-      cursor = next;
-      run.pages++;
-      if (type === 'contacts') {
-        run.contacts += records.length;
-        associations.push(records.map((r) => r.id));
-      } else {
-        run.deals += records.length;
-      }
-      run.progress(type, `${run.contacts} contacts, ${run.deals} deals`);
     }
+  };
+
+  const searchDown = async (type: ObjectType): Promise<void> => {
+    const properties = propertiesFor(type, ctx.config);
+    const cursor = cursors[type];
+    while (!met(cursor)) {
+      run.check();
+      const below = cursor.downLowest;
+      const page = await ctx.client.search(type, {
+        filterGroups: below === null ? [] : [{ filters: [{ propertyName: 'hs_object_id', operator: 'LT', value: String(below) }] }],
+        sorts: [{ propertyName: 'hs_object_id', direction: 'DESCENDING' }],
+        properties,
+        limit: options.searchPageSize ?? 200,
+      });
+      run.check();
+      const lowest = minId(page.results);
+      if (lowest === null || (below !== null && lowest >= below)) return; // nothing below: the list cursor finishes
+      await commitPage(type, page.results, (c) => {
+        c.downLowest = Math.min(c.downLowest ?? lowest, lowest);
+      });
+    }
+  };
+
+  const bothEnds = async (type: ObjectType): Promise<void> => {
+    if (options.searchAssist === false) return listUp(type);
+    await Promise.all([listUp(type), searchDown(type)]);
   };
 
   await run.all([
     async () => {
       try {
-        await listStream('contacts');
+        await bothEnds('contacts');
       } finally {
         associations.close();
       }
     },
-    () => listStream('deals'),
+    () => bothEnds('deals'),
     () => associations.drained(),
   ]);
 
