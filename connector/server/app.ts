@@ -185,10 +185,11 @@ export async function startApp(options: AppOptions): Promise<App> {
     const t1 = performance.now();
     const sync = await syncNow(conn, { progressStream: options.progressStream });
     const t2 = performance.now();
+    const geocoder = createGeocoder();
     const snapshot: Snapshot = await buildSnapshot(conn.store, {
       portalId: conn.portalId,
       featureConfig: featureConfigOf(conn.config),
-      geocoder: createGeocoder(),
+      geocoder,
       generatedAt: new Date().toISOString(),
     });
     const t3 = performance.now();
@@ -203,6 +204,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       port: options.port ?? conn.config.port,
       rootDir: options.rootDir,
       snapshot,
+      geocoder,
       log: (line) => out.stderr(`${line}\n`),
     });
     const t4 = performance.now();

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { assign, parseModel } from '../../src/assign.js';
 import { ALL_FEATURES, DEFAULT_FEATURES } from '../../src/types.js';
-import type { Assignment, FeatureTable, Model, Segment, Snapshot, SnapshotDelta } from '../../src/types.js';
+import type { Assignment, FeatureTable, Geocoder, Model, Segment, Snapshot, SnapshotDelta } from '../../src/types.js';
 import type { AppConfig } from '../config.js';
 import { featureConfigOf } from '../config.js';
 import { createGeocoder } from '../geo.js';
@@ -45,6 +45,8 @@ export interface ServerOptions {
   rootDir?: string;
   /** A snapshot already built (the serve flow builds one after the start-up sync). */
   snapshot?: Snapshot;
+  /** The offline geocoder (loading the gazetteer takes a moment: share one). Default createGeocoder(). */
+  geocoder?: Geocoder;
   log?: (line: string) => void;
 }
 
@@ -103,7 +105,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const demoDir = join(root, 'widget', 'demo');
   const bundleDir = join(root, 'dist', 'bundle');
   const featureConfig = featureConfigOf(config);
-  const geocoder = createGeocoder();
+  const geocoder = options.geocoder ?? createGeocoder();
   const jobs = new JobQueue({ log });
   const abort = { aborted: false };
 
@@ -351,6 +353,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       signal: abort,
     });
     progress({ done: report.considered, total: report.considered, updated: report.updated, skipped: report.skipped });
+    log(
+      `write-back of model ${published.createdAt}: ${report.updated} contacts updated, ${report.skipped} already up to date` +
+        `${report.failed ? `, ${report.failed} failed` : ''} (${report.requests} requests, ${report.seconds.toFixed(1)} s)`,
+    );
     await rebuildSnapshot();
     return report;
   };
