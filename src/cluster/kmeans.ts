@@ -91,13 +91,35 @@ export function meanColumnVariance(X: Float64Array, n: number, d: number): numbe
 }
 
 /**
- * out[i] = min(bound[i], squared distance from row i to row `r`); returns the sum of out.
- * `bound` and `out` may be the same array.
+ * Resolves sampling targets against the cumulative sum of `w` in index order: pick[t] is the first row
+ * whose cumulative weight exceeds target[t] (never a zero-weight row). `order` lists the targets in
+ * ascending order. Targets that rounding leaves at or above the total take the last row with weight.
+ * Returns the total weight. When `row >= 0`, first sets w[i] = min(w[i], squared distance to that row)
+ * in the same pass.
  */
-function minDistanceToRow(X: Float64Array, n: number, d: number, r: number, bound: Float64Array, out: Float64Array): number {
-  let pot = 0;
-  const o = r * d;
-  if (d === 4) {
+function updateAndSample(
+  X: Float64Array,
+  n: number,
+  d: number,
+  row: number,
+  w: Float64Array,
+  targets: Float64Array,
+  order: Int32Array,
+  picks: Int32Array,
+): number {
+  const trials = targets.length;
+  let lastPositive = -1;
+  let cum = 0;
+  let next = 0;
+  const o = row * d;
+  if (row < 0) {
+    for (let i = 0; i < n; i++) {
+      const v = w[i]!;
+      if (v > 0) lastPositive = i;
+      cum += v;
+      while (next < trials && cum > targets[order[next]!]!) picks[order[next++]!] = i;
+    }
+  } else if (d === 4) {
     const c0 = X[o]!;
     const c1 = X[o + 1]!;
     const c2 = X[o + 2]!;
@@ -109,95 +131,139 @@ function minDistanceToRow(X: Float64Array, n: number, d: number, r: number, boun
       const t2 = X[q + 2]! - c2;
       const t3 = X[q + 3]! - c3;
       const s = t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3;
-      const b = bound[i]!;
-      const m = s < b ? s : b;
-      out[i] = m;
-      pot += m;
+      let v = w[i]!;
+      if (s < v) {
+        v = s;
+        w[i] = s;
+      }
+      if (v > 0) lastPositive = i;
+      cum += v;
+      while (next < trials && cum > targets[order[next]!]!) picks[order[next++]!] = i;
     }
   } else {
     for (let i = 0; i < n; i++) {
-      const q = d * i;
+      const q = i * d;
       let s = 0;
       for (let j = 0; j < d; j++) {
         const t = X[q + j]! - X[o + j]!;
         s += t * t;
       }
-      const b = bound[i]!;
-      const m = s < b ? s : b;
-      out[i] = m;
-      pot += m;
+      let v = w[i]!;
+      if (s < v) {
+        v = s;
+        w[i] = s;
+      }
+      if (v > 0) lastPositive = i;
+      cum += v;
+      while (next < trials && cum > targets[order[next]!]!) picks[order[next++]!] = i;
     }
   }
-  return pot;
+  while (next < trials) picks[order[next++]!] = lastPositive < 0 ? n - 1 : lastPositive;
+  return cum;
+}
+
+/**
+ * For each candidate row, the potential sum_i min(w[i], squared distance from row i to the candidate),
+ * all candidates in one pass over X, summed in index order.
+ */
+function candidatePotentials(X: Float64Array, n: number, d: number, w: Float64Array, picks: Int32Array, pots: Float64Array): void {
+  const trials = picks.length;
+  const cand = new Float64Array(trials * d);
+  for (let t = 0; t < trials; t++) cand.set(X.subarray(picks[t]! * d, picks[t]! * d + d), t * d);
+  pots.fill(0);
+  if (d === 4) {
+    for (let i = 0; i < n; i++) {
+      const q = 4 * i;
+      const x0 = X[q]!;
+      const x1 = X[q + 1]!;
+      const x2 = X[q + 2]!;
+      const x3 = X[q + 3]!;
+      const b = w[i]!;
+      for (let t = 0; t < trials; t++) {
+        const c = 4 * t;
+        const t0 = x0 - cand[c]!;
+        const t1 = x1 - cand[c + 1]!;
+        const t2 = x2 - cand[c + 2]!;
+        const t3 = x3 - cand[c + 3]!;
+        const s = t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3;
+        pots[t] = pots[t]! + (s < b ? s : b);
+      }
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const q = d * i;
+      const b = w[i]!;
+      for (let t = 0; t < trials; t++) {
+        const c = d * t;
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+          const u = X[q + j]! - cand[c + j]!;
+          s += u * u;
+        }
+        pots[t] = pots[t]! + (s < b ? s : b);
+      }
+    }
+  }
+}
+
+/** Draws `targets.length` targets in [0, pot) and lists them in ascending order (insertion sort: a handful). */
+function drawTargets(rng: Rng, pot: number, targets: Float64Array, order: Int32Array): void {
+  const trials = targets.length;
+  for (let t = 0; t < trials; t++) {
+    targets[t] = rng() * pot;
+    order[t] = t;
+  }
+  for (let a = 1; a < trials; a++) {
+    const v = order[a]!;
+    let b = a - 1;
+    while (b >= 0 && targets[order[b]!]! > targets[v]!) {
+      order[b + 1] = order[b]!;
+      b--;
+    }
+    order[b + 1] = v;
+  }
 }
 
 /**
  * Seeded greedy k-means++ (Arthur & Vassilvitskii 2007, with scikit-learn's 2 + floor(ln k) local
  * trials): each new centre is the best of several candidates drawn with probability proportional to the
- * squared distance to the nearest chosen centre. O(n k trials d) time, three n-length buffers.
+ * squared distance to the nearest chosen centre. Two passes over X per centre (all candidates are scored
+ * in one; the winner's distances are folded in while the next candidates are drawn), one n-length buffer.
  * Returns k x d centres (copies of rows of X).
  */
 export function kmeansPlusPlus(X: Float64Array, n: number, d: number, k: number, rng: Rng): Float64Array {
   checkMatrix(X, n, d);
   checkK(k, n);
+  return seedPlusPlus(X, n, d, k, rng);
+}
+
+/** `kmeansPlusPlus` without the input checks (the caller has made them). */
+function seedPlusPlus(X: Float64Array, n: number, d: number, k: number, rng: Rng): Float64Array {
   const C = new Float64Array(k * d);
   const trials = 2 + floorLn(k);
   const first = Math.min(n - 1, Math.floor(rng() * n));
   C.set(X.subarray(first * d, first * d + d), 0);
-  let closest = new Float64Array(n).fill(Infinity);
-  let pot = minDistanceToRow(X, n, d, first, closest, closest);
-  let cand = new Float64Array(n);
-  let best = new Float64Array(n);
+  if (k === 1) return C;
+  const closest = new Float64Array(n).fill(Infinity);
   const targets = new Float64Array(trials);
   const order = new Int32Array(trials);
   const picks = new Int32Array(trials);
+  const pots = new Float64Array(trials);
+  // The first potential is only known after a pass, so the first targets need a pass of their own.
+  const none = new Float64Array(0);
+  let pot = updateAndSample(X, n, d, first, closest, none, new Int32Array(0), new Int32Array(0));
+  drawTargets(rng, pot, targets, order);
+  updateAndSample(X, n, d, -1, closest, targets, order, picks);
   for (let c = 1; c < k; c++) {
-    for (let t = 0; t < trials; t++) {
-      targets[t] = rng() * pot;
-      order[t] = t;
-    }
-    // Sort the trial targets (insertion sort: a handful) and resolve them all in one cumulative pass:
-    // the pick is the first row whose cumulative weight exceeds the target, never a zero-weight row.
-    for (let a = 1; a < trials; a++) {
-      const v = order[a]!;
-      let b = a - 1;
-      while (b >= 0 && targets[order[b]!]! > targets[v]!) {
-        order[b + 1] = order[b]!;
-        b--;
-      }
-      order[b + 1] = v;
-    }
-    let lastPositive = 0;
-    let cum = 0;
-    let next = 0;
-    for (let i = 0; i < n && next < trials; i++) {
-      const w = closest[i]!;
-      if (w > 0) lastPositive = i;
-      cum += w;
-      while (next < trials && cum > targets[order[next]!]!) picks[order[next++]!] = i;
-    }
-    // Rounding can leave targets at or above the total: they take the last row with weight.
-    if (next < trials) for (let i = n - 1; i > lastPositive; i--) if (closest[i]! > 0) lastPositive = i;
-    while (next < trials) picks[order[next++]!] = lastPositive;
-
-    let bestPot = Infinity;
-    let bestRow = picks[0]!;
-    for (let t = 0; t < trials; t++) {
-      const row = picks[t]!;
-      const p = minDistanceToRow(X, n, d, row, closest, cand);
-      if (p < bestPot) {
-        bestPot = p;
-        bestRow = row;
-        const swap = best;
-        best = cand;
-        cand = swap;
-      }
-    }
-    C.set(X.subarray(bestRow * d, bestRow * d + d), c * d);
-    const swap = closest;
-    closest = best;
-    best = swap;
-    pot = bestPot;
+    candidatePotentials(X, n, d, closest, picks, pots);
+    let bestTrial = 0;
+    for (let t = 1; t < trials; t++) if (pots[t]! < pots[bestTrial]!) bestTrial = t;
+    const winner = picks[bestTrial]!;
+    C.set(X.subarray(winner * d, winner * d + d), c * d);
+    if (c === k - 1) break;
+    pot = pots[bestTrial]!;
+    drawTargets(rng, pot, targets, order);
+    updateAndSample(X, n, d, winner, closest, targets, order, picks);
   }
   return C;
 }
@@ -482,6 +548,80 @@ function assignAndAccumulateBounded(
   return { inertia, changed };
 }
 
+/** `assignAndAccumulateBounded` unrolled for d = 4, the default feature count. */
+function assignAndAccumulateBounded4(
+  X: Float64Array,
+  n: number,
+  C: Float64Array,
+  k: number,
+  labels: Int32Array,
+  sums: Float64Array,
+  counts: Int32Array,
+  bounds: Bounds,
+): { inertia: number; changed: boolean } {
+  sums.fill(0);
+  counts.fill(0);
+  const { lower, halfGap, maxShift, maxShiftCentre, otherShift } = bounds;
+  let inertia = 0;
+  let changed = false;
+  for (let i = 0; i < n; i++) {
+    const o = 4 * i;
+    const x0 = X[o]!;
+    const x1 = X[o + 1]!;
+    const x2 = X[o + 2]!;
+    const x3 = X[o + 3]!;
+    const a = labels[i]!;
+    let lab = a;
+    let best = 0;
+    let full = true;
+    if (a >= 0) {
+      const l = lower[i]! * DECAY - (a === maxShiftCentre ? otherShift : maxShift);
+      lower[i] = l;
+      const q = 4 * a;
+      const t0 = x0 - C[q]!;
+      const t1 = x1 - C[q + 1]!;
+      const t2 = x2 - C[q + 2]!;
+      const t3 = x3 - C[q + 3]!;
+      best = t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3;
+      const g = halfGap[a]!;
+      const m = g > l ? g : l;
+      full = !(m > 0 && best < m * m * SKIP);
+    }
+    if (full) {
+      best = Infinity;
+      let second = Infinity;
+      for (let c = 0; c < k; c++) {
+        const q = 4 * c;
+        const t0 = x0 - C[q]!;
+        const t1 = x1 - C[q + 1]!;
+        const t2 = x2 - C[q + 2]!;
+        const t3 = x3 - C[q + 3]!;
+        const s = t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3;
+        if (s < best) {
+          second = best;
+          best = s;
+          lab = c;
+        } else if (s < second) {
+          second = s;
+        }
+      }
+      lower[i] = Math.sqrt(second) * SHRINK;
+      if (lab !== a) {
+        labels[i] = lab;
+        changed = true;
+      }
+    }
+    inertia += best;
+    counts[lab]!++;
+    const q = 4 * lab;
+    sums[q] = sums[q]! + x0;
+    sums[q + 1] = sums[q + 1]! + x1;
+    sums[q + 2] = sums[q + 2]! + x2;
+    sums[q + 3] = sums[q + 3]! + x3;
+  }
+  return { inertia, changed };
+}
+
 /**
  * Gives every empty cluster the row farthest from its (old) centre, taken from a cluster that keeps at
  * least one row, as scikit-learn does; the farthest rows go to the empty clusters in index order.
@@ -578,7 +718,10 @@ function lloyd(
     let step: { inertia: number; changed: boolean };
     if (bounds) {
       updateHalfGaps(centres, k, d, bounds.halfGap);
-      step = assignAndAccumulateBounded(X, n, d, centres, k, labels, next, counts, bounds);
+      step =
+        d === 4
+          ? assignAndAccumulateBounded4(X, n, centres, k, labels, next, counts, bounds)
+          : assignAndAccumulateBounded(X, n, d, centres, k, labels, next, counts, bounds);
     } else {
       step = assignAndAccumulate(X, n, d, centres, k, labels, next, counts);
     }
@@ -613,7 +756,19 @@ function lloyd(
     }
     relocatedBefore = relocated;
   }
-  if (!settled) inertia = assignRows(X, n, d, centres, k, labels, scratch);
+  if (!settled) {
+    if (bounds) {
+      // The bounds still hold for the final centres: most rows skip (same labels and inertia as assignRows).
+      updateHalfGaps(centres, k, d, bounds.halfGap);
+      inertia = (
+        d === 4
+          ? assignAndAccumulateBounded4(X, n, centres, k, labels, next, counts, bounds)
+          : assignAndAccumulateBounded(X, n, d, centres, k, labels, next, counts, bounds)
+      ).inertia;
+    } else {
+      inertia = assignRows(X, n, d, centres, k, labels, scratch);
+    }
+  }
   return { centroids: centres, inertia, iterations, converged };
 }
 
@@ -648,7 +803,7 @@ export function kmeans(X: Float64Array, n: number, d: number, options: KMeansOpt
   let bestInit = new Float64Array(0);
   const runs = options.init ? 1 : restarts;
   for (let r = 0; r < runs; r++) {
-    const init = options.init ?? kmeansPlusPlus(X, n, d, k, createRng(deriveSeed(seed, r)));
+    const init = options.init ?? seedPlusPlus(X, n, d, k, createRng(deriveSeed(seed, r)));
     const run = lloyd(X, n, d, k, init, maxIterations, threshold, labels, scratch, lower, options);
     if (!best || run.inertia < best.inertia) {
       best = run;
