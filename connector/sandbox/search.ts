@@ -198,11 +198,20 @@ function modifiedIndex(data: SandboxData, type: ObjectType): ModifiedIndex {
   const cached = perData[type];
   if (cached && cached.version === data.typeVersion[type]) return cached;
   const c = data.collection(type);
-  const ids = c.activeIds.slice();
-  const time = (id: number): number => c.byId.get(id)!.updatedAt;
-  ids.sort((a, b) => time(a) - time(b) || a - b);
-  const times = new Float64Array(ids.length);
-  for (let i = 0; i < ids.length; i++) times[i] = time(ids[i]!);
+  const live = c.activeIds;
+  // Sort positions over a typed array of times (no map lookups in the comparator); positions follow
+  // ascending ids, so ties break by id.
+  const at = new Float64Array(live.length);
+  for (let i = 0; i < live.length; i++) at[i] = c.byId.get(live[i]!)!.updatedAt;
+  const order = new Uint32Array(live.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  order.sort((a, b) => at[a]! - at[b]! || a - b);
+  const ids = new Array<number>(live.length);
+  const times = new Float64Array(live.length);
+  for (let i = 0; i < order.length; i++) {
+    ids[i] = live[order[i]!]!;
+    times[i] = at[order[i]!]!;
+  }
   const index = { version: data.typeVersion[type], ids, times };
   perData[type] = index;
   return index;
