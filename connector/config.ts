@@ -3,6 +3,7 @@
  * validated here so a typo fails at start with the variable's name instead of deep inside a sync.
  * Secrets (the access token) are kept in the config but never printed: use `redact()` for logs.
  */
+import { DEFAULT_FEATURE_CONFIG } from '../src/features.js';
 import type { FeatureConfig, LatLon } from '../src/types.js';
 
 export class ConfigError extends Error {
@@ -53,8 +54,6 @@ export const DEFAULTS = {
   windowMonths: 12,
   rateLimit: { perTenSeconds: 110, searchPerSecond: 5 },
   concurrency: 6,
-  npsProperty: 'hs_feedback_last_nps_rating',
-  relationshipYears: 3,
 } as const;
 
 function text(env: Env, flags: Flags, variable: string, flag: string | undefined): string | undefined {
@@ -144,15 +143,14 @@ export function loadConfig(env: Env, flags: Flags = {}, today: () => Date = () =
   };
 }
 
-/** The feature configuration the sync's data is read with (same defaults as src/features.ts). */
+/** The feature configuration for this deployment: src/features.ts defaults plus the variables above. */
 export function featureConfigOf(config: AppConfig): FeatureConfig {
   const fc: FeatureConfig = {
+    ...DEFAULT_FEATURE_CONFIG,
     asOf: config.asOf,
     windowMonths: config.windowMonths,
     wonStages: [...config.wonStages],
     warehouse: { ...config.warehouse },
-    npsProperty: DEFAULTS.npsProperty,
-    relationshipYears: DEFAULTS.relationshipYears,
   };
   if (config.satisfactionProperty !== undefined) fc.satisfactionProperty = config.satisfactionProperty;
   if (config.distanceProperty !== undefined) fc.distanceProperty = config.distanceProperty;

@@ -5,6 +5,7 @@
  */
 import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { CliIo, ParsedArgs } from '../args.js';
 import { ConfigError, featureConfigOf, loadConfig, redact } from '../config.js';
 import { createGeocoder } from '../geo.js';
 import { HubSpotClient } from '../hubspot/client.js';
@@ -18,20 +19,6 @@ import { openStore } from '../store.js';
 import type { Store } from '../store.js';
 import { SyncAborted, fullSync, incrementalSync, lastSync } from '../sync.js';
 import type { SyncResult } from '../sync.js';
-
-/** Compatible with connector/args.ts (ParsedArgs / CliIo). */
-interface Args {
-  flags: Record<string, string | boolean | undefined>;
-  positionals: string[];
-}
-interface Io {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  env: Record<string, string | undefined>;
-  cwd?: string;
-  /** True when stderr is a terminal (progress bar instead of lines). */
-  stderrIsTTY?: boolean;
-}
 
 export const usage = `Usage: smart-segments sync [--base-url URL] [--full] [--out snapshot.json] [--data-dir DIR]
 
@@ -64,7 +51,7 @@ function summary(result: SyncResult, totals: { contacts: number; deals: number }
   );
 }
 
-export async function run(args: Args, io: Io): Promise<number> {
+export async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   if (args.flags.help) {
     io.stdout(usage);
     return 0;
