@@ -26,7 +26,7 @@ describe('smart-segment-list', () => {
     const rows = bodyRows(el);
     expect(rows.length).to.equal(8);
     // row 1: Taras Shevchenko, segment profitable, frequency 1, amount 10, distance 1, satisfaction 2
-    expect(cellsOf(rows[1]!)).to.deep.equal(['Taras Shevchenko', 'contact1@example.com', 'Lviv', 'Profitable', '1', '$10.00', '1 km', '2 / 5']);
+    expect(cellsOf(rows[1]!)).to.deep.equal(['Taras Shevchenko', 'contact1@example.com', 'Lviv', 'Profitable', '1', '$10.00', '1 km', '2.0 / 5']);
     // row 3 has a missing satisfaction
     expect(cellsOf(rows[3]!)[7]).to.equal('—');
     await expect(el).to.be.accessible();
@@ -109,7 +109,7 @@ describe('smart-segment-list', () => {
     satisfaction.click();
     await el.updateComplete;
     const sats = bodyRows(el).map((r) => cellsOf(r)[7]);
-    expect(sats[0]).to.equal('5 / 5');
+    expect(sats[0]).to.equal('5.0 / 5');
     expect(sats.slice(-2)).to.deep.equal(['—', '—']);
     await expect(el).to.be.accessible();
   });

@@ -84,6 +84,7 @@ export class SmartSegmentBadge extends LitElement {
   private _hoverTimer: ReturnType<typeof setTimeout> | undefined;
   private _focusOnOpen = false;
   private _suppressFocusOpen = false;
+  private _openedBy: 'click' | 'focus' | 'hover' | null = null;
 
   /** The state being shown (for host pages and tests). */
   get state(): BadgeState {
@@ -98,11 +99,18 @@ export class SmartSegmentBadge extends LitElement {
   /** Opens the card (programmatic: no event). */
   show(): void {
     this._open = true;
+    this._openedBy = 'click';
   }
 
   /** Closes the card. */
   hide(): void {
     this._open = false;
+  }
+
+  /** Fetches the contact and model again (e.g. after a new model was published). No-op when standalone. */
+  refresh(): Promise<void> {
+    if (this.contact || !this.contactId) return Promise.resolve();
+    return this._load();
   }
 
   override disconnectedCallback(): void {
@@ -125,10 +133,24 @@ export class SmartSegmentBadge extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    if (changed.has('_open' as keyof SmartSegmentBadge) && this._open && this._focusOnOpen) {
-      this._focusOnOpen = false;
-      this._card?.focus();
+    if (changed.has('_open' as keyof SmartSegmentBadge) && this._open) {
+      this._keepCardInView();
+      if (this._focusOnOpen) {
+        this._focusOnOpen = false;
+        this._card?.focus();
+      }
     }
+  }
+
+  /** Shifts the card left when it would overflow the viewport's right edge (e.g. in a right-hand sidebar). */
+  private _keepCardInView(): void {
+    const card = this._card;
+    if (!card || typeof window === 'undefined') return;
+    card.style.left = '';
+    card.style.right = '';
+    const rect = card.getBoundingClientRect();
+    const overflow = rect.right - (window.innerWidth - 8);
+    if (overflow > 0) card.style.left = `${-Math.min(overflow, Math.max(0, rect.left - 8))}px`;
   }
 
   /** Works out the shown state from a contact and model. */
@@ -295,6 +317,7 @@ export class SmartSegmentBadge extends LitElement {
     return html`
       <h3>${tr('badge.why')}</h3>
       <p>${segment.why}</p>
+      ${this._renderProfile(segment)}
       ${strategy
         ? html`<h3>${tr('badge.strategy')}</h3>
             <p>
@@ -318,7 +341,6 @@ export class SmartSegmentBadge extends LitElement {
               })}
             </ul>`
         : nothing}
-      ${this._renderProfile(segment)}
     `;
   }
 
@@ -367,9 +389,10 @@ export class SmartSegmentBadge extends LitElement {
 
   // ---- handlers ----
 
-  private _setOpen(open: boolean, byUser: boolean): void {
+  private _setOpen(open: boolean, byUser: boolean, by: 'click' | 'focus' | 'hover' | null = null): void {
     if (open === this._open) return;
     this._open = open;
+    this._openedBy = open ? by : null;
     if (open && byUser) {
       fire(this, 'smart-segment-open', {
         contactId: this.contactId || this.contact?.id || '',
@@ -380,17 +403,24 @@ export class SmartSegmentBadge extends LitElement {
 
   private _onClick(): void {
     clearTimeout(this._hoverTimer);
-    if (this._open) {
+    if (this._open && this._openedBy === 'click') {
       this._setOpen(false, true);
+      return;
+    }
+    // A card shown by hover or focus is "pinned" by a click (or Enter): it stays open and takes focus.
+    this._focusOnOpen = true;
+    if (this._open) {
+      this._openedBy = 'click';
+      this._card?.focus();
+      this._focusOnOpen = false;
     } else {
-      this._focusOnOpen = true;
-      this._setOpen(true, true);
+      this._setOpen(true, true, 'click');
     }
   }
 
   private _onFocus(): void {
     // Focus shows the card like a tooltip; focus stays on the badge (Enter moves into the card).
-    if (!this._suppressFocusOpen) this._setOpen(true, true);
+    if (!this._suppressFocusOpen) this._setOpen(true, true, 'focus');
   }
 
   private _onKeydown(event: KeyboardEvent): void {
@@ -410,12 +440,12 @@ export class SmartSegmentBadge extends LitElement {
 
   private _onMouseEnter(): void {
     clearTimeout(this._hoverTimer);
-    if (!this._open) this._hoverTimer = setTimeout(() => this._setOpen(true, true), HOVER_OPEN_MS);
+    if (!this._open) this._hoverTimer = setTimeout(() => this._setOpen(true, true, 'hover'), HOVER_OPEN_MS);
   }
 
   private _onMouseLeave(): void {
     clearTimeout(this._hoverTimer);
-    if (this._open && !this.shadowRoot?.activeElement) {
+    if (this._open && this._openedBy === 'hover' && !this.shadowRoot?.activeElement) {
       this._hoverTimer = setTimeout(() => this._setOpen(false, true), HOVER_CLOSE_MS);
     }
   }

@@ -9,9 +9,14 @@ export function isMissing(value: number | null | undefined): value is null | und
   return value === null || value === undefined || Number.isNaN(value);
 }
 
-export function formatNumber(value: number | null | undefined, locale: Locale = 'en', maximumFractionDigits = 0): string {
+export function formatNumber(
+  value: number | null | undefined,
+  locale: Locale = 'en',
+  maximumFractionDigits = 0,
+  minimumFractionDigits = 0,
+): string {
   if (isMissing(value)) return MISSING;
-  return new Intl.NumberFormat(intlLocale(locale), { maximumFractionDigits }).format(value);
+  return new Intl.NumberFormat(intlLocale(locale), { maximumFractionDigits, minimumFractionDigits }).format(value);
 }
 
 export function formatPercent(fraction: number | null | undefined, locale: Locale = 'en', digits = 0): string {
@@ -60,7 +65,7 @@ export function formatFeature(feature: string, value: number | null | undefined,
     case 'distance_km':
       return `${formatNumber(value, locale, value < 10 ? 1 : 0)} ${units[locale].km}`;
     case 'satisfaction':
-      return `${formatNumber(value, locale, 1)} ${units[locale].of5}`;
+      return `${formatNumber(value, locale, 1, 1)} ${units[locale].of5}`;
     case 'recency_days':
       return `${formatNumber(value, locale)} ${units[locale].days}`;
     case 'purchase_frequency':
