@@ -8,6 +8,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { assign, parseModel } from '../../src/assign.js';
 import { ALL_FEATURES, DEFAULT_FEATURES } from '../../src/types.js';
@@ -112,6 +113,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // --- state ---------------------------------------------------------------------------------------------
   let snapshot: Snapshot;
   let snapshotBody = '';
+  let snapshotGzip: Buffer | null = null;
   let rowOf = new Map<string, number>();
   let model: Model | null = null;
   let assignments = new Map<string, Assignment>();
@@ -125,6 +127,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const setSnapshot = (next: Snapshot): void => {
     snapshot = next;
     snapshotBody = JSON.stringify(next);
+    snapshotGzip = null;
     rowOf = new Map(next.ids.map((id, i) => [id, i]));
     dealIndex = null;
   };
@@ -236,14 +239,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       } else if (ifNoneMatch(req, snapshot.etag)) {
         return sendNotModified(res, etag);
       }
+      // A snapshot of 100k contacts is ~10 MB of JSON and ~2 MB gzipped: compress once per snapshot.
+      const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+      const payload = gzip ? (snapshotGzip ??= gzipSync(snapshotBody, { level: 6 })) : Buffer.from(snapshotBody);
       res.writeHead(200, {
         'Content-Type': 'application/json; charset=utf-8',
-        'Content-Length': String(Buffer.byteLength(snapshotBody)),
+        'Content-Length': String(payload.length),
+        ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
+        Vary: 'Accept-Encoding',
         ETag: etag,
         'Cache-Control': 'no-cache',
         'X-Content-Type-Options': 'nosniff',
       });
-      res.end(method === 'HEAD' ? undefined : snapshotBody);
+      res.end(method === 'HEAD' ? undefined : payload);
       return;
     }
 

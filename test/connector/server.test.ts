@@ -187,6 +187,12 @@ describe('JSON API', () => {
     assert.equal(delta.upserts.ids.length, 0);
     assert.deepEqual(delta.deletes, []);
 
+    const zipped = await rawGet('/api/snapshot', { 'accept-encoding': 'gzip' });
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    const plain = await rawGet('/api/snapshot');
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal((JSON.parse(plain.body) as Snapshot).etag, snapshot.etag);
+
     const { body: full } = await json<Snapshot>('/api/snapshot?since=no-such-etag');
     assert.equal(full.kind, 'smart-segments-snapshot');
     assert.equal(full.ids.length, CONTACTS);
