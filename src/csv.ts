@@ -187,7 +187,10 @@ export function parseNumberCell(cell: string): number | undefined {
 }
 
 export interface TableFromCsvOptions {
-  /** Columns read when the header has them and skipped otherwise (e.g. RFM columns for the KPIs). */
+  /**
+   * Columns read when the header has them and skipped otherwise (e.g. RFM columns for the KPIs). Their
+   * unreadable cells become NaN instead of an error, since the user did not ask for them.
+   */
   optional?: readonly string[];
 }
 
@@ -210,6 +213,7 @@ export function tableFromCsv(
   let columns: string[] = [];
   let sourceIndex: number[] = [];
   let width = 0;
+  let required = 0;
   let capacity = 1024;
   let values = new Float64Array(0);
   let nps = new Float64Array(0);
@@ -234,6 +238,7 @@ export function tableFromCsv(
         if (header.includes(extra) && !columns.includes(extra) && extra !== 'id' && extra !== 'nps') columns.push(extra);
       }
       sourceIndex = columns.map((c) => header!.indexOf(c));
+      required = features.length;
       npsIndex = header.indexOf('nps');
       width = columns.length;
       values = new Float64Array(capacity * width);
@@ -268,6 +273,11 @@ export function tableFromCsv(
       const cell = fields[src]!;
       const v = parseNumberCell(cell);
       if (v === undefined) {
+        // Optional columns were not asked for: an unreadable cell there is missing, not a reason to stop.
+        if (j >= required) {
+          values[base + j] = NaN;
+          continue;
+        }
         throw new InputError(fileName, line, src + 1, `${JSON.stringify(cell)} in column "${columns[j]}" is not a number`);
       }
       values[base + j] = v;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../connector/cli.js';
+import { UsageError, parseArgs } from '../../connector/args.js';
 import type { CliIo } from '../../connector/args.js';
 import { paperCsv, paperTable } from '../../src/synthetic.js';
 import type { Snapshot } from '../../src/types.js';
@@ -64,6 +65,33 @@ before(() => {
   write('customers.csv', paperCsv(100, 1));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('parseArgs', () => {
+  const spec = { values: ['k', 'input'], booleans: ['json'] };
+
+  test('reads --name value, --name=value, switches, positionals and --', () => {
+    assert.deepEqual(parseArgs(['--k', 'auto', '--input=a.csv', '--json', 'x', '--', '--k'], spec), {
+      flags: { k: 'auto', input: 'a.csv', json: true },
+      positionals: ['x', '--k'],
+    });
+    assert.deepEqual(parseArgs(['--json=false', '-h'], spec).flags, { json: false, help: true });
+  });
+
+  test('rejects unknown options, missing values and values on switches when given a spec', () => {
+    assert.throws(() => parseArgs(['--nope'], spec), (e: unknown) => e instanceof UsageError && /unknown option --nope/.test(e.message));
+    assert.throws(() => parseArgs(['--k'], spec), /--k needs a value/);
+    assert.throws(() => parseArgs(['--k', '--json'], spec), /--k needs a value/);
+    assert.throws(() => parseArgs(['--json=1'], spec), /takes no value/);
+    assert.throws(() => parseArgs(['-x'], spec), /unknown option -x/);
+  });
+
+  test('without a spec accepts any option and keeps common switches from eating the next word', () => {
+    assert.deepEqual(parseArgs(['--full', 'extra', '--port', '8080', '--flag']), {
+      flags: { full: true, port: '8080', flag: true },
+      positionals: ['extra'],
+    });
+  });
+});
 
 describe('smart-segments fit --json', () => {
   test('finds the paper segments loyal / profitable / risky with priorities 1 / 2 / 3 and sizes 54 / 35 / 11', async () => {

@@ -89,6 +89,11 @@ describe('tableFromCsv', () => {
     assert.equal(table.nps, undefined);
   });
 
+  test('reads unreadable cells of optional columns as missing', () => {
+    const table = tableFromCsv('id,x,monetary_total\na,1,n/a\nb,2,5\n', 'o.csv', ['x'], { optional: ['monetary_total'] });
+    assert.deepEqual(Array.from(table.values), [1, NaN, 2, 5]);
+  });
+
   test('names file, line, column and value for a non-numeric cell', () => {
     const text = `id,purchase_frequency,avg_order_amount,distance_km,satisfaction\nc1,1,2,3,4\nc2,1,abc,3,4\n`;
     assertInputError(
