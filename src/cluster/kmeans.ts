@@ -6,8 +6,10 @@
  * no label changes, empty clusters re-seeded with the points farthest from their centres, and the run
  * with the lowest inertia kept over several seeded restarts. It exists beside ml-kmeans because a
  * million contacts must fit in seconds: no allocation per iteration, sums accumulated in place, inner
- * loops specialised for d = 2, 3, 4. Only + - * / are used on data, so results are identical byte for
- * byte in Node, Chromium and a Web Worker.
+ * loops specialised for small d, k-means++ candidates scored together in one pass, and Hamerly's
+ * bounds (with a safety margin, so the results stay those of plain Lloyd) to skip distances that
+ * cannot change a label. Only + - * / and Math.sqrt touch the data, in a fixed order, so results are
+ * identical byte for byte in Node, Chromium and a Web Worker.
  */
 import { createRng, deriveSeed, type Rng } from '../random.js';
 import { assignRows, checkDistinct, checkK, checkMatrix } from './nearest.js';
