@@ -2,21 +2,12 @@
  * `smart-segments serve [--port N] [--data-dir DIR]` (what `npm start` runs): sync the portal (the built-in
  * sandbox when HUBSPOT_ACCESS_TOKEN is unset), then serve the demo pages and the JSON API until Ctrl-C.
  */
+import type { CliIo, FlagSpec, ParsedArgs } from '../args.js';
 import { ConfigError } from '../config.js';
 import { startApp } from '../server/app.js';
 import { ListenError } from '../server/server.js';
 
-/** Compatible with connector/args.ts (ParsedArgs / CliIo). */
-interface Args {
-  flags: Record<string, string | boolean | undefined>;
-  positionals: string[];
-}
-interface Io {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  env: Record<string, string | undefined>;
-  cwd?: string;
-}
+export const flagSpec: FlagSpec = { values: ['port', 'data-dir', 'host', 'as-of'], booleans: [] };
 
 export const usage = `Usage: smart-segments serve [--port N] [--data-dir DIR] [--host ADDR]
 
@@ -25,7 +16,7 @@ Without HUBSPOT_ACCESS_TOKEN it starts the built-in sandbox portal (data in <dat
 Environment: HUBSPOT_ACCESS_TOKEN, HUBSPOT_API_BASE, PORT (default 3000), SMART_SEGMENTS_DATA_DIR (default .data).
 `;
 
-export async function run(args: Args, io: Io): Promise<number> {
+export async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   if (args.flags.help) {
     io.stdout(usage);
     return 0;

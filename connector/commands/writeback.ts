@@ -7,26 +7,17 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { assign, parseModel } from '../../src/assign.js';
 import type { Model } from '../../src/types.js';
+import type { CliIo, FlagSpec, ParsedArgs } from '../args.js';
 import { ConfigError, featureConfigOf } from '../config.js';
 import { createGeocoder } from '../geo.js';
 import { createProgress } from '../progress.js';
 import { connect, syncNow } from '../server/app.js';
-import { snapshotTable } from '../server/server.js';
+import { savePublished, snapshotTable } from '../server/server.js';
 import { buildSnapshot } from '../snapshot.js';
 import { writeBack } from '../writeback.js';
 import type { WriteBackReport } from '../writeback.js';
 
-/** Compatible with connector/args.ts (ParsedArgs / CliIo). */
-interface Args {
-  flags: Record<string, string | boolean | undefined>;
-  positionals: string[];
-}
-interface Io {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  env: Record<string, string | undefined>;
-  cwd?: string;
-}
+export const flagSpec: FlagSpec = { values: ['model', 'base-url', 'data-dir', 'as-of'], booleans: ['dry-run', 'json', 'sync'] };
 
 export const usage = `Usage: smart-segments writeback --model model.json [--base-url URL] [--dry-run] [--data-dir DIR] [--sync] [--json]
 
@@ -36,7 +27,7 @@ Syncs first when the local store is empty (or with --sync). --dry-run prints the
 Token from HUBSPOT_ACCESS_TOKEN; without it the built-in sandbox portal is used.
 `;
 
-export async function run(args: Args, io: Io): Promise<number> {
+export async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   if (args.flags.help) {
     io.stdout(usage);
     return 0;
@@ -82,6 +73,8 @@ export async function run(args: Args, io: Io): Promise<number> {
       return 1;
     }
     const assignments = assign(model, snapshotTable(snapshot));
+    // The server shows the model written back last as the published one.
+    if (!dryRun) await savePublished(conn.store, model, assignments);
     const progress = createProgress({ label: dryRun ? 'Planning' : 'Write-back', total: assignments.length, stream: process.stderr });
     const report = await writeBack(
       { client: conn.client, store: conn.store, portalId: conn.portalId },

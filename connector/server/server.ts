@@ -83,6 +83,16 @@ export class ListenError extends Error {
   }
 }
 
+/** Stores a model as the published one with its assignments (the server serves them after a restart). */
+export async function savePublished(
+  store: Pick<Store, 'setState'>,
+  model: Model,
+  assignments: readonly Assignment[],
+): Promise<void> {
+  await store.setState(ASSIGNMENTS_KEY, encodeAssignments(model, assignments));
+  await store.setState(MODEL_KEY, model);
+}
+
 /** Snapshot columns -> FeatureTable (null -> NaN) for the core's `assign`. */
 export function snapshotTable(snapshot: Snapshot): FeatureTable {
   const values = new Float64Array(snapshot.values.length);
@@ -331,7 +341,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const assigned = await assignNow(next);
     model = next;
     assignments = new Map(assigned.map((a): [string, Assignment] => [a.id, a]));
-    await store.setState(MODEL_KEY, next);
     const published = next;
     const job = jobs.submit('writeback', (progress) => writeBackNow(published, assigned, progress));
     log(`model ${next.createdAt} published (k = ${next.k}); write-back job ${job.id}`);
@@ -346,7 +355,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   /** Assigns every contact of the current snapshot and saves the assignments. */
   const assignNow = async (published: Model): Promise<Assignment[]> => {
     const assigned = assign(published, snapshotTable(snapshot));
-    await store.setState(ASSIGNMENTS_KEY, encodeAssignments(published, assigned));
+    await savePublished(store, published, assigned);
     if (model === published) assignments = new Map(assigned.map((a): [string, Assignment] => [a.id, a]));
     return assigned;
   };
