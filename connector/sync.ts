@@ -442,6 +442,7 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
     run.progress(type, `${run.contacts} contacts, ${run.deals} deals`);
   };
 
+  const firstPageSeen: Partial<Record<ObjectType, () => void>> = {};
   const listUp = async (type: ObjectType): Promise<void> => {
     const properties = propertiesFor(type, ctx.config);
     const cursor = cursors[type];
@@ -456,6 +457,7 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
         if (highest !== null) c.upHighest = Math.max(c.upHighest ?? highest, highest);
         if (after === undefined) c.done = true;
       });
+      firstPageSeen[type]?.();
     }
   };
 
@@ -482,7 +484,16 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
 
   const bothEnds = async (type: ObjectType): Promise<void> => {
     if (options.searchAssist === false) return listUp(type);
-    await Promise.all([listUp(type), searchDown(type)]);
+    // Search joins once the list cursor has shown there is more than a page, so small types cost one
+    // request and the cursors overlap by at most a page each where they meet.
+    let started!: () => void;
+    const firstPage = new Promise<void>((resolve) => (started = resolve));
+    firstPageSeen[type] = started;
+    if (cursors[type].upHighest !== null) started();
+    await Promise.all([
+      listUp(type).finally(() => started()),
+      firstPage.then(() => searchDown(type)),
+    ]);
   };
 
   await run.all([

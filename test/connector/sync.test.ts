@@ -1,5 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run as syncCommand } from '../../connector/commands/sync.js';
 import { HubSpotClient } from '../../connector/hubspot/client.js';
 import type { RetryOptions } from '../../connector/hubspot/client.js';
 import { HubSpotError } from '../../connector/hubspot/errors.js';
@@ -135,21 +139,38 @@ describe('sync against the sandbox portal', () => {
   });
 
   test('a full sync aborted after a few pages resumes and ends identical to a clean one', async () => {
+    // List cursors only, so every page is read exactly once across the two runs.
     const store = await freshStore();
     const abort = new AbortController();
     const options: SyncOptions = {
+      searchAssist: false,
       signal: abort.signal,
       onProgress: (p) => {
         if (p.pages >= 5) abort.abort();
       },
     };
     await assert.rejects(fullSync(ctxFor(sandbox, store), options), SyncAborted);
-    const partial = await store.count('deals');
-    assert.ok(partial > 0 && partial < sandbox.data.counts().deals, `partial ${partial}`);
-    const resumed = await fullSync(ctxFor(sandbox, store));
+    const partial = { contacts: await store.count('contacts'), deals: await store.count('deals') };
+    assert.ok(partial.deals > 0 && partial.deals < sandbox.data.counts().deals, `partial ${partial.deals}`);
+    const resumed = await fullSync(ctxFor(sandbox, store), { searchAssist: false });
     assert.equal(resumed.resumed, true);
-    assert.ok(resumed.deals.upserted < sandbox.data.counts().deals, 'the resume did not start over');
+    assert.equal(resumed.deals.upserted, sandbox.data.counts().deals - partial.deals);
+    assert.equal(resumed.contacts.upserted, sandbox.data.counts().contacts - partial.contacts);
     await assertMirrors(store, sandbox);
+  });
+
+  test('a full sync reading from both ends resumes after an abort at any page', async () => {
+    for (const stopAt of [1, 3, 8]) {
+      const store = await freshStore();
+      const abort = new AbortController();
+      await assert.rejects(
+        fullSync(ctxFor(sandbox, store), { signal: abort.signal, onProgress: (p) => void (p.pages >= stopAt && abort.abort()) }),
+        SyncAborted,
+      );
+      const resumed = await fullSync(ctxFor(sandbox, store));
+      assert.equal(resumed.resumed, true);
+      await assertMirrors(store, sandbox);
+    }
   });
 
   test('a sync that fails on a server fault resumes from its checkpoints', async () => {
@@ -204,7 +225,8 @@ describe('sync under faults', () => {
     const store = await freshStore();
     try {
       const client = clientFor(sandbox, { retry: { attempts: 10, rateLimitAttempts: 50 } });
-      sandbox.inject({ rate429: 0.2, rate5xx: 0.1, malformedRate: 0.05 });
+      // A few certain faults first, then random ones.
+      sandbox.inject({ nextStatuses: [502, 429, 503], rate429: 0.2, rate5xx: 0.1, malformedRate: 0.05 });
       await fullSync(ctxFor(sandbox, store, client));
       sandbox.data.updateContact(sandbox.data.listContacts()[0]!.id, { email: 'storm@example.ua' });
       await incrementalSync(ctxFor(sandbox, store, client), { overlapMs: 0 });
@@ -217,5 +239,48 @@ describe('sync under faults', () => {
     } finally {
       sandbox.clearFaults();
     }
+  });
+});
+
+describe('smart-segments sync', () => {
+  let sandbox: SandboxServer;
+  let dir: string;
+  before(async () => {
+    sandbox = await startSandbox({ contacts: 40, seed: 3, rateLimit: false });
+    dir = await mkdtemp(join(tmpdir(), 'sync-cmd-'));
+  });
+  after(async () => {
+    await sandbox.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function io(env: Record<string, string>): { out: string[]; err: string[]; io: Parameters<typeof syncCommand>[1] } {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { out, err, io: { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env, cwd: dir } };
+  }
+
+  test('refuses to run without a token, with a clear message', async () => {
+    const c = io({});
+    assert.equal(await syncCommand({ flags: { 'base-url': sandbox.url }, positionals: [] }, c.io), 1);
+    assert.match(c.err.join(''), /HUBSPOT_ACCESS_TOKEN is not set/);
+  });
+
+  test('syncs in full, then incrementally, prints a summary and writes the snapshot atomically', async () => {
+    const env = { HUBSPOT_ACCESS_TOKEN: sandbox.token, SMART_SEGMENTS_AS_OF: '2026-11-01' };
+    const first = io(env);
+    const code = await syncCommand({ flags: { 'base-url': sandbox.url, 'data-dir': 'data', out: 'snapshot.json' }, positionals: [] }, first.io);
+    const stderr = first.err.join('');
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /Full sync: 40 contacts, \d+ deals read, 0 deleted; store holds 40 contacts, \d+ deals; \d+ requests in [\d.]+ s \(\d+ records\/s\)/);
+    assert.ok(!stderr.includes(sandbox.token.slice(5)), 'the token is not printed');
+    const snapshot = JSON.parse(await readFile(join(dir, 'snapshot.json'), 'utf8')) as { kind: string; ids: string[]; etag: string };
+    assert.equal(snapshot.kind, 'smart-segments-snapshot');
+    assert.equal(snapshot.ids.length, 40);
+
+    sandbox.data.updateContact(sandbox.data.listContacts()[0]!.id, { city: 'Bucha' });
+    const second = io(env);
+    assert.equal(await syncCommand({ flags: { 'base-url': sandbox.url, 'data-dir': 'data' }, positionals: [] }, second.io), 0);
+    assert.match(second.err.join(''), /Incremental sync: [1-9]\d* contacts/);
   });
 });
