@@ -185,8 +185,10 @@ describe('<smart-segment-explorer>', () => {
         expect(chart.getAttribute('aria-label')).to.have.length.greaterThan(10);
         expect(chart.querySelector('title')?.textContent).to.equal(chart.getAttribute('aria-label'));
       }
-      // Initial and final centres in original units, one column pair per segment.
-      expect($$(el, 'section[aria-labelledby="centres-heading"] thead th')).to.have.length(1 + 3 * 2);
+      // Initial and final centres in original units: a final and an initial row per segment.
+      const centreRows = $$(el, 'section[aria-labelledby="centres-heading"] tbody tr');
+      expect(centreRows).to.have.length(3 * 2);
+      expect(centreRows[1]?.textContent).to.contain('initial');
       await expect(el).to.be.accessible();
     });
 

@@ -26,7 +26,11 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   if (min === max) return [min];
   const raw = (max - min) / Math.max(1, count);
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? raw * 10);
+  // The round step nearest to the raw one (in ratio), so the count stays close to `count`.
+  let step = power;
+  for (const m of [1, 2, 2.5, 5, 10]) {
+    if (Math.abs(Math.log((m * power) / raw)) < Math.abs(Math.log(step / raw))) step = m * power;
+  }
   const ticks: number[] = [];
   for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) {
     ticks.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
@@ -59,6 +63,8 @@ function extent(values: ArrayLike<number>): [number, number] {
   }
   if (min === Infinity) return [0, 1];
   if (min === max) return [min - 1, max + 1];
+  // Non-negative measures read best from zero when zero is not far off.
+  if (min >= 0 && min <= (max - min) * 0.5) return [0, max];
   return [min, max];
 }
 
@@ -79,13 +85,13 @@ function axes(
     <g class="grid" aria-hidden="true">
       ${yTicks.map((t) => svg`<line x1=${frame.left} x2=${right} y1=${y(t)} y2=${y(t)} stroke=${GRID} />`)}
     </g>
-    <g class="axis" aria-hidden="true" font-size="11" fill=${MUTED}>
+    <g class="axis" aria-hidden="true" font-size="12" fill=${MUTED}>
       <line x1=${frame.left} x2=${right} y1=${bottom} y2=${bottom} stroke=${MUTED} />
       <line x1=${frame.left} x2=${frame.left} y1=${frame.top} y2=${bottom} stroke=${MUTED} />
       ${xTicks.map((t) => svg`<text x=${x(t)} y=${bottom + 16} text-anchor="middle">${xFormat(t)}</text>`)}
       ${yTicks.map((t) => svg`<text x=${frame.left - 6} y=${y(t) + 4} text-anchor="end">${yFormat(t)}</text>`)}
-      <text x=${(frame.left + right) / 2} y=${frame.height - 6} text-anchor="middle" fill=${INK} font-size="12">${xLabel}</text>
-      <text transform="translate(14 ${(frame.top + bottom) / 2}) rotate(-90)" text-anchor="middle" fill=${INK} font-size="12">${yLabel}</text>
+      <text x=${(frame.left + right) / 2} y=${frame.height - 6} text-anchor="middle" fill=${INK} font-size="13">${xLabel}</text>
+      <text transform="translate(14 ${(frame.top + bottom) / 2}) rotate(-90)" text-anchor="middle" fill=${INK} font-size="13">${yLabel}</text>
     </g>`;
 }
 
@@ -106,7 +112,7 @@ export function scatterChart(options: {
   yLabel: string;
   label: string;
 }): TemplateResult {
-  const frame: Frame = { width: 640, height: 380, left: 58, right: 16, top: 12, bottom: 44 };
+  const frame: Frame = { width: 800, height: 380, left: 58, right: 16, top: 12, bottom: 44 };
   const allX: number[] = [];
   const allY: number[] = [];
   for (const s of options.series) {
@@ -130,7 +136,7 @@ export function scatterChart(options: {
       const vy = s.ys[i] as number;
       if (Number.isFinite(vx) && Number.isFinite(vy)) d += `M${x(vx).toFixed(1)} ${y(vy).toFixed(1)}h0`;
     }
-    return svg`<path d=${d} stroke=${s.color} stroke-width="5" stroke-linecap="round" stroke-opacity="0.7" fill="none"><title>${s.label}</title></path>`;
+    return svg`<path d=${d} stroke=${s.color} stroke-width="4" stroke-linecap="round" stroke-opacity="0.6" fill="none"><title>${s.label}</title></path>`;
   });
   return html`<svg class="chart" role="img" aria-label=${options.label} viewBox="0 0 ${frame.width} ${frame.height}" preserveAspectRatio="xMidYMid meet">
     <title>${options.label}</title>
@@ -149,7 +155,7 @@ export function kSearchChart(options: {
   kLabel: string;
   accent?: string;
 }): TemplateResult {
-  const frame: Frame = { width: 640, height: 280, left: 52, right: 58, top: 24, bottom: 44 };
+  const frame: Frame = { width: 800, height: 280, left: 52, right: 58, top: 24, bottom: 44 };
   const accent = options.accent ?? '#0091ae';
   const pts = [...options.points].sort((a, b) => a.k - b.k);
   const ks = pts.map((p) => p.k);
@@ -212,11 +218,11 @@ export function dendrogramChart(options: {
   maxLeaves?: number;
   accent?: string;
 }): TemplateResult {
-  const frame: Frame = { width: 640, height: 300, left: 52, right: 16, top: 16, bottom: 40 };
+  const frame: Frame = { width: 800, height: 300, left: 52, right: 16, top: 16, bottom: 40 };
   const { merges, leaves: n } = options;
   const m = merges.length;
   const accent = options.accent ?? '#ff7a59';
-  const p = Math.max(2, Math.min(options.maxLeaves ?? 40, m + 1));
+  const p = Math.max(2, Math.min(options.maxLeaves ?? 30, m + 1));
   const firstShown = m - (p - 1);
   const isShown = (id: number) => id >= n + firstShown;
   const sizeOf = (id: number) => (id < n ? 1 : (merges[id - n]?.size ?? 1));
@@ -251,7 +257,7 @@ export function dendrogramChart(options: {
   }
   const cut = y(cutHeight(merges, options.k));
   const bottom = frame.height - frame.bottom;
-  const showSizes = order.length <= 40;
+  const showSizes = order.length <= 30;
   return html`<svg class="chart" role="img" aria-label=${options.label} viewBox="0 0 ${frame.width} ${frame.height}">
     <title>${options.label}</title>
     ${axes(frame, [], yTicks, (v) => v, y, '', options.heightLabel)}
@@ -262,7 +268,7 @@ export function dendrogramChart(options: {
       ? svg`<g font-size="9" fill=${MUTED} aria-hidden="true">${order.map((id) => {
           const node = nodes.get(id) as DendroNode;
           const size = sizeOf(id);
-          return svg`<text x=${node.x} y=${bottom + 14} text-anchor="middle">${size > 1 ? `(${size})` : nothing}</text>`;
+          return svg`<text x=${node.x} y=${bottom + 14} text-anchor="middle">${size > 1 ? String(size) : nothing}</text>`;
         })}</g>`
       : nothing}
   </svg>`;
@@ -274,7 +280,7 @@ export function stabilityChart(options: {
   label: string;
   color?: string;
 }): TemplateResult {
-  const width = 640;
+  const width = 800;
   const row = 34;
   const labelWidth = 190;
   const height = options.bars.length * row + 8;

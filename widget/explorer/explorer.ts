@@ -512,42 +512,37 @@ export class SmartSegmentExplorer extends LitElement {
 
   private _renderCentres(locale: Locale, model: Model): TemplateResult {
     const hasInitial = model.segments.some((s) => s.initialCentroid);
+    const span = hasInitial ? 2 : 1;
     return html`<section class="card" aria-labelledby="centres-heading">
       <h3 id="centres-heading">${msg(locale, 'centres')}</h3>
       ${hasInitial ? html`<p class="note">${msg(locale, 'centresNote')}</p>` : nothing}
-      <div class="table-wrap">
+      <div class="table-wrap" role="region" tabindex="0" aria-label=${msg(locale, 'tableOf', { name: msg(locale, 'centres') })}>
         <table>
           <thead>
             <tr>
-              <th scope="col">${msg(locale, 'feature')}</th>
-              ${model.segments.map((s) =>
-                hasInitial
-                  ? html`<th scope="col" class="initial">${s.label} · ${msg(locale, 'initial')}</th>
-                      <th scope="col">${s.label} · ${msg(locale, 'final')}</th>`
-                  : html`<th scope="col">${s.label}</th>`,
-              )}
+              <th scope="col">${msg(locale, 'segment')}</th>
+              ${hasInitial ? html`<td></td>` : nothing}
+              ${model.features.map((f) => html`<th scope="col">${featureLabel(locale, f, false)}</th>`)}
+              <th scope="col">${msg(locale, 'size')}</th>
             </tr>
           </thead>
           <tbody>
-            ${model.features.map(
-              (f) => html`<tr>
-                <th scope="row">${featureLabel(locale, f, false)}</th>
-                ${model.segments.map((s) =>
-                  hasInitial
-                    ? html`<td class="initial">${formatFeature(f, s.initialCentroid?.[f], locale)}</td>
-                        <td>${formatFeature(f, s.centroid[f], locale)}</td>`
-                    : html`<td>${formatFeature(f, s.centroid[f], locale)}</td>`,
-                )}
-              </tr>`,
+            ${model.segments.map(
+              (s) => html`<tr>
+                  <th scope="row" rowspan=${span}>
+                    <span class="seg-name">${this._swatch(s.color)} ${s.label}</span>
+                  </th>
+                  ${hasInitial ? html`<td class="kind">${msg(locale, 'final')}</td>` : nothing}
+                  ${model.features.map((f) => html`<td>${formatFeature(f, s.centroid[f], locale)}</td>`)}
+                  <td rowspan=${span}>${formatNumber(s.size, locale)}</td>
+                </tr>
+                ${hasInitial
+                  ? html`<tr class="initial">
+                      <td class="kind">${msg(locale, 'initial')}</td>
+                      ${model.features.map((f) => html`<td>${formatFeature(f, s.initialCentroid?.[f], locale)}</td>`)}
+                    </tr>`
+                  : nothing}`,
             )}
-            <tr>
-              <th scope="row">${msg(locale, 'size')}</th>
-              ${model.segments.map((s) =>
-                hasInitial
-                  ? html`<td class="initial"></td><td>${formatNumber(s.size, locale)}</td>`
-                  : html`<td>${formatNumber(s.size, locale)}</td>`,
-              )}
-            </tr>
           </tbody>
         </table>
       </div>
@@ -676,7 +671,7 @@ export class SmartSegmentExplorer extends LitElement {
         inertiaLabel: msg(locale, 'inertia'),
         kLabel: msg(locale, 'k2'),
       })}
-      <div class="table-wrap">
+      <div class="table-wrap" role="region" tabindex="0" aria-label=${msg(locale, 'tableOf', { name: msg(locale, 'kSearch') })}>
         <table>
           <caption class="visually-hidden">${msg(locale, 'chartKSearch')}</caption>
           <thead>
@@ -743,7 +738,7 @@ export class SmartSegmentExplorer extends LitElement {
                 { label: msg(locale, 'agreement'), value: s.agreement, text: formatPercent(s.agreement, locale, 1) },
               ],
             })}
-            <div class="table-wrap">
+            <div class="table-wrap" role="region" tabindex="0" aria-label=${msg(locale, 'tableOf', { name: msg(locale, 'stability') })}>
               <table>
                 <caption class="visually-hidden">${msg(locale, 'stability')}</caption>
                 <thead>
@@ -766,7 +761,7 @@ export class SmartSegmentExplorer extends LitElement {
   private _renderKpis(locale: Locale, model: Model): TemplateResult {
     return html`<section class="card" aria-labelledby="kpis-heading">
       <h3 id="kpis-heading">${msg(locale, 'kpis')}</h3>
-      <div class="table-wrap">
+      <div class="table-wrap" role="region" tabindex="0" aria-label=${msg(locale, 'tableOf', { name: msg(locale, 'kpis') })}>
         <table>
           <thead>
             <tr>
@@ -788,7 +783,7 @@ export class SmartSegmentExplorer extends LitElement {
                 <td>${formatCurrency(s.kpis.clv, locale)}</td>
                 <td>
                   ${s.kpis.nps === null ? '—' : formatNumber(s.kpis.nps, locale, 0)}
-                  <span class="muted">(${msg(locale, 'npsResponses', { n: s.kpis.npsResponses })})</span>
+                  <span class="muted small">${msg(locale, 'npsResponses', { n: s.kpis.npsResponses })}</span>
                 </td>
               </tr>`,
             )}
@@ -802,7 +797,7 @@ export class SmartSegmentExplorer extends LitElement {
     const rows = [...model.segments].sort((a, b) => a.strategy.priority - b.strategy.priority);
     return html`<section class="card" aria-labelledby="strategy-heading">
       <h3 id="strategy-heading">${msg(locale, 'strategy')}</h3>
-      <div class="table-wrap">
+      <div class="table-wrap" role="region" tabindex="0" aria-label=${msg(locale, 'tableOf', { name: msg(locale, 'strategy') })}>
         <table>
           <thead>
             <tr>
@@ -834,7 +829,7 @@ export class SmartSegmentExplorer extends LitElement {
     return html`<section class="card" aria-labelledby="rules-heading">
       <h3 id="rules-heading">${msg(locale, 'rules')}</h3>
       <p class="note">${msg(locale, 'rulesNote')}</p>
-      <div class="table-wrap">
+      <div class="table-wrap" role="region" tabindex="0" aria-label=${msg(locale, 'tableOf', { name: msg(locale, 'rules') })}>
         <table>
           <thead>
             <tr>
@@ -865,7 +860,7 @@ export class SmartSegmentExplorer extends LitElement {
         ? html`<p class="note" style="margin-top:12px">
               ${msg(locale, 'overallAccuracy', { p: formatPercent(explanation.accuracy, locale, 1) })}
             </p>
-            <div class="table-wrap">
+            <div class="table-wrap" role="region" tabindex="0" aria-label=${msg(locale, 'confusion')}>
               <table>
                 <caption>${msg(locale, 'confusion')}</caption>
                 <thead>
@@ -904,7 +899,7 @@ export class SmartSegmentExplorer extends LitElement {
     return html`<section class="card" aria-labelledby="movement-heading">
       <h3 id="movement-heading">${msg(locale, 'movement')}</h3>
       <p class="note">${msg(locale, 'movementNote', { moved: movement.moved, n: movement.compared })}</p>
-      <div class="table-wrap">
+      <div class="table-wrap" role="region" tabindex="0" aria-label=${msg(locale, 'tableOf', { name: msg(locale, 'movement') })}>
         <table>
           <caption>${msg(locale, 'movementCaption')}</caption>
           <thead>

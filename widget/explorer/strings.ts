@@ -34,7 +34,7 @@ const en = {
   retry: 'Try again',
   cancelled: 'Fit cancelled. Showing the previous state.',
   ready: 'Choose features and press “Fit segments” to find your customer segments.',
-  fitted: 'Found {k} segments in {n} contacts ({method}).',
+  fitted: 'Found {k} segments in {n} contacts with {method}.',
   segments: 'Segments',
   customers: '{n} customers',
   share: '{p} of clustered',
@@ -106,6 +106,7 @@ const en = {
   chartStability: 'Holdout stability: adjusted Rand index {ari}, agreement {agreement}',
   size: 'Size',
   customersCol: 'Customers',
+  tableOf: 'Table: {name}',
   clustered: 'Clustered contacts',
   k2: 'k',
 } as const;
@@ -139,7 +140,7 @@ const uk: Record<StringKey, string> = {
   retry: 'Спробувати знову',
   cancelled: 'Кластеризацію скасовано. Показано попередній стан.',
   ready: 'Виберіть ознаки й натисніть «Знайти сегменти», щоб знайти сегменти клієнтів.',
-  fitted: 'Знайдено {k} сегменти серед {n} контактів ({method}).',
+  fitted: 'Знайдено сегментів: {k} серед {n} контактів, метод {method}.',
   segments: 'Сегменти',
   customers: '{n} клієнтів',
   share: '{p} кластеризованих',
@@ -211,6 +212,7 @@ const uk: Record<StringKey, string> = {
   chartStability: 'Стабільність: скоригований індекс Ренда {ari}, збіг {agreement}',
   size: 'Розмір',
   customersCol: 'Клієнти',
+  tableOf: 'Таблиця: {name}',
   clustered: 'Кластеризовано контактів',
   k2: 'k',
 };

@@ -45,7 +45,7 @@ export const explorerStyles = [
     }
     .layout {
       display: grid;
-      grid-template-columns: 1fr;
+      grid-template-columns: minmax(0, 1fr);
       gap: 16px;
       align-items: start;
     }
@@ -62,6 +62,7 @@ export const explorerStyles = [
       }
     }
     .card {
+      min-width: 0;
       background: var(--_surface);
       border: 1px solid var(--_border);
       border-radius: var(--_radius);
@@ -337,6 +338,11 @@ export const explorerStyles = [
       white-space: normal;
       min-width: 220px;
     }
+    .small {
+      display: block;
+      font-size: 11px;
+    }
+    thead td,
     thead th {
       background: var(--_surface-alt);
       font-weight: 600;
@@ -350,8 +356,20 @@ export const explorerStyles = [
       align-items: center;
       gap: 6px;
     }
-    .initial {
+    .initial td {
       color: var(--_muted);
+      font-size: 12px;
+    }
+    tbody th[rowspan] {
+      vertical-align: top;
+    }
+    td[rowspan] {
+      vertical-align: top;
+    }
+    td.kind {
+      text-align: left;
+      color: var(--_muted);
+      font-size: 12px;
     }
     .diag {
       font-weight: 700;
@@ -400,12 +418,15 @@ export const explorerStyles = [
     }
     .two-col {
       display: grid;
-      grid-template-columns: 1fr;
+      grid-template-columns: minmax(0, 1fr);
       gap: 16px;
     }
     @container (min-width: 1000px) {
       .two-col {
-        grid-template-columns: 1fr 1fr;
+        grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
+      }
+      .two-col > :only-child {
+        grid-column: 1 / -1;
       }
     }
   `,
