@@ -175,13 +175,14 @@ export function createGeocoder(options: GeocoderOptions = {}): Geocoder {
   };
 
   return (query) => {
+    // Cached on the raw text: contacts repeat the same few cities, so most lookups end here.
+    const key = `${query.city ?? ''}|${query.country ?? ''}|${query.state ?? ''}`;
+    const cached = cache.get(key);
+    if (cached !== undefined) return cached;
     const city = query.city ? normalisePlaceName(query.city) : '';
     if (city.length === 0) return null; // a postcode alone: no offline postcode table (see above)
     const country = query.country ? query.country.trim() : '';
     const state = query.state ? query.state.trim() : '';
-    const key = `${city}|${country.toLowerCase()}|${state.toLowerCase()}`;
-    const cached = cache.get(key);
-    if (cached !== undefined) return cached;
     index ??= build();
 
     let candidates: Place[] = [...(index.get(city) ?? [])];

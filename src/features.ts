@@ -15,7 +15,7 @@
  * missing and a note naming the contact and the field goes into `rejected`; the contact stays in the table.
  */
 import { ALL_FEATURES } from './types.js';
-import type { CrmInput, CrmRecord, FeatureConfig, FeatureKey, FeatureTable, Geocoder, LatLon, RejectedRow } from './types.js';
+import type { CrmInput, FeatureConfig, FeatureKey, FeatureTable, Geocoder, LatLon, RejectedRow } from './types.js';
 
 /** Defaults for every mapping. `asOf` must be supplied by the caller (the core has no clock). */
 export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
@@ -31,6 +31,11 @@ export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
 /** Mean Earth radius (IUGG), km. */
 const EARTH_RADIUS_KM = 6371.0088;
 const DAY_MS = 86_400_000;
+/** Deal states in extractFeatures: not an order (0), a won deal closed in the window, a won deal with an unreadable date. */
+const DEAL_ORDER = 1;
+const DEAL_BAD_DATE = 2;
+/** Marks an unreadable or negative amount (valid amounts are >= 0, missing ones NaN). */
+const BAD_AMOUNT = -1;
 /** Column index of each feature in the extracted table (ALL_FEATURES order). */
 const COL = Object.fromEntries(ALL_FEATURES.map((f, j) => [f, j])) as Record<FeatureKey, number>;
 
@@ -105,8 +110,31 @@ export function extractFeatures(input: CrmInput, config: FeatureConfig, geocode?
   }
   const windowStart = addMonthsUtc(asOf, -config.windowMonths);
   const won = new Set(config.wonStages.map((s) => s.trim().toLowerCase()));
-  const dealsById = new Map<string, CrmRecord>();
-  for (const deal of input.deals) dealsById.set(deal.id, deal);
+  // Each deal is read once, however many contacts share it (B2B deals often have several contacts).
+  const deals = input.deals;
+  const m = deals.length;
+  const dealIndex = new Map<string, number>();
+  const state = new Uint8Array(m);
+  const closedAt = new Float64Array(m);
+  const amountOf = new Float64Array(m);
+  for (let d = 0; d < m; d++) {
+    const props = deals[d]!.properties;
+    dealIndex.set(deals[d]!.id, d);
+    const stage = text(props['dealstage']);
+    if (stage === null || !won.has(stage.toLowerCase())) continue;
+    const closed = parseCrmDate(props['closedate']);
+    if (Number.isNaN(closed)) {
+      state[d] = DEAL_BAD_DATE;
+      continue;
+    }
+    if (closed < windowStart || closed >= asOf) continue;
+    state[d] = DEAL_ORDER;
+    closedAt[d] = closed;
+    const amount = numberProperty(props['amount']);
+    amountOf[d] = amount === undefined ? NaN : Number.isNaN(amount) || amount < 0 ? BAD_AMOUNT : amount;
+  }
+  // seenBy[d] === r when contact r already counted deal d (an association listed twice).
+  const seenBy = new Int32Array(m).fill(-1);
 
   const contacts = input.contacts;
   const n = contacts.length;
@@ -130,29 +158,25 @@ export function extractFeatures(input: CrmInput, config: FeatureConfig, geocode?
     let amountSum = 0;
     let amountCount = 0;
     let last = -Infinity;
-    for (const dealId of new Set(input.associations[id] ?? [])) {
-      const deal = dealsById.get(dealId);
-      if (deal === undefined) continue; // deleted or outside the sync: not an order we know of
-      const stage = text(deal.properties['dealstage']);
-      if (stage === null || !won.has(stage.toLowerCase())) continue;
-      const rawDate = deal.properties['closedate'];
-      const closed = parseCrmDate(rawDate);
-      if (Number.isNaN(closed)) {
-        note('closedate', `deal ${dealId}: close date ${JSON.stringify(rawDate ?? null)} is not a date; the deal is not counted`);
+    for (const dealId of input.associations[id] ?? []) {
+      const d = dealIndex.get(dealId);
+      if (d === undefined || seenBy[d] === r) continue; // unknown deals were deleted or are outside the sync
+      seenBy[d] = r;
+      if (state[d] === DEAL_BAD_DATE) {
+        const raw = deals[d]!.properties['closedate'];
+        note('closedate', `deal ${dealId}: close date ${JSON.stringify(raw ?? null)} is not a date; the deal is not counted`);
         continue;
       }
-      if (closed < windowStart || closed >= asOf) continue;
+      if (state[d] !== DEAL_ORDER) continue;
       orders++;
-      if (closed > last) last = closed;
-      const rawAmount = deal.properties['amount'];
-      const amount = numberProperty(rawAmount);
-      if (amount === undefined) continue;
-      if (Number.isNaN(amount) || amount < 0) {
-        note('amount', `deal ${dealId}: amount ${JSON.stringify(rawAmount)} is not a non-negative number`);
-        continue;
+      if (closedAt[d]! > last) last = closedAt[d]!;
+      const amount = amountOf[d]!;
+      if (amount === BAD_AMOUNT) {
+        note('amount', `deal ${dealId}: amount ${JSON.stringify(deals[d]!.properties['amount'])} is not a non-negative number`);
+      } else if (!Number.isNaN(amount)) {
+        amountSum += amount;
+        amountCount++;
       }
-      amountSum += amount;
-      amountCount++;
     }
     const base = r * width;
     values[base + COL.purchase_frequency] = orders;

@@ -134,7 +134,8 @@ export function jsonErrorOffset(text: string): number {
 }
 
 /** Parses JSON text; a syntax error becomes a CommandError `file:line:column: not valid JSON ...`. */
-export function parseJsonText(text: string, fileName: string): unknown {
+export function parseJsonText(raw: string, fileName: string): unknown {
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   try {
     return JSON.parse(text) as unknown;
   } catch {
