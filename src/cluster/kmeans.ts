@@ -239,8 +239,8 @@ export function kmeansPlusPlus(X: Float64Array, n: number, d: number, k: number,
   return seedPlusPlus(X, n, d, k, rng);
 }
 
-/** `kmeansPlusPlus` without the input checks (the caller has made them). */
-function seedPlusPlus(X: Float64Array, n: number, d: number, k: number, rng: Rng): Float64Array {
+/** `kmeansPlusPlus` without the input checks (the caller has made them); `signal` is checked per centre. */
+function seedPlusPlus(X: Float64Array, n: number, d: number, k: number, rng: Rng, signal?: { readonly aborted: boolean }): Float64Array {
   const C = new Float64Array(k * d);
   const trials = 2 + floorLn(k);
   const first = Math.min(n - 1, Math.floor(rng() * n));
@@ -257,6 +257,7 @@ function seedPlusPlus(X: Float64Array, n: number, d: number, k: number, rng: Rng
   drawTargets(rng, pot, targets, order);
   updateAndSample(X, n, d, -1, closest, targets, order, picks);
   for (let c = 1; c < k; c++) {
+    if (signal?.aborted) throw abortError();
     candidatePotentials(X, n, d, closest, picks, pots);
     let bestTrial = 0;
     for (let t = 1; t < trials; t++) if (pots[t]! < pots[bestTrial]!) bestTrial = t;
@@ -805,7 +806,7 @@ export function kmeans(X: Float64Array, n: number, d: number, options: KMeansOpt
   let bestInit = new Float64Array(0);
   const runs = options.init ? 1 : restarts;
   for (let r = 0; r < runs; r++) {
-    const init = options.init ?? seedPlusPlus(X, n, d, k, createRng(deriveSeed(seed, r)));
+    const init = options.init ?? seedPlusPlus(X, n, d, k, createRng(deriveSeed(seed, r)), options.signal);
     const run = lloyd(X, n, d, k, init, maxIterations, threshold, labels, scratch, lower, options);
     if (!best || run.inertia < best.inertia) {
       best = run;

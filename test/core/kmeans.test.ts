@@ -183,6 +183,25 @@ describe('kmeans', () => {
     assert.throws(() => kmeans(twoBlobs(2), 8, 2, { k: 2, seed: 1, signal: { aborted: true } }), { name: 'AbortError' });
   });
 
+  test('a signal aborted between iterations stops the run at the next check', () => {
+    const signal = { aborted: false };
+    const seen: number[] = [];
+    const X = threeBlobs(4, 600, 2, 1);
+    const run = (): unknown =>
+      kmeans(X, 600, 2, {
+        k: 5,
+        seed: 2,
+        tolerance: 0,
+        signal,
+        onIteration: (it) => {
+          seen.push(it);
+          if (it === 2) signal.aborted = true;
+        },
+      });
+    assert.throws(run, { name: 'AbortError' });
+    assert.deepEqual(seen, [1, 2]);
+  });
+
   test('rejects NaN naming the row and column', () => {
     const X = twoBlobs(2);
     X[3 * 2 + 1] = NaN;
