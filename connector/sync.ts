@@ -217,20 +217,28 @@ class Run {
     if (this.error === null) this.error = error;
   }
 
+  /** Marks the run failed as soon as `work` fails, so the other streams stop at their next check. */
+  async guard<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (e) {
+      if (!(e instanceof SyncAborted)) this.fail(e);
+      throw e;
+    }
+  }
+
   /** Runs the streams together; the first failure stops the others and is rethrown. */
   async all(streams: (() => Promise<void>)[]): Promise<void> {
-    const results = await Promise.allSettled(
+    await settleAll(
       streams.map(async (s) => {
         try {
           await s();
         } catch (e) {
-          this.fail(e);
+          if (!(e instanceof SyncAborted)) this.fail(e);
           throw e;
         }
       }),
     );
-    if (this.error !== null) throw this.error;
-    for (const r of results) if (r.status === 'rejected') throw r.reason;
   }
 
   get requests(): number {
@@ -336,14 +344,25 @@ class BatchPipeline {
   }
 
   private settle(): void {
-    if (this.failure !== null) {
+    // On failure, wait for the batches in flight too, so nothing writes after the sync returned.
+    if (this.failure !== null && this.inFlight === 0) {
       for (const w of this.waiters.splice(0)) w.reject(this.failure);
       return;
     }
+    if (this.failure !== null) return;
     if (this.closed && this.queue.length === 0 && this.inFlight === 0) {
       for (const w of this.waiters.splice(0)) w.resolve();
     }
   }
+}
+
+/**
+ * Waits for every promise (so no stream is still writing when the sync returns), then throws the first
+ * real failure (a stream stopped because another failed reports SyncAborted, which is not the cause).
+ */
+async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const failures = (await Promise.allSettled(promises)).filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  if (failures.length > 0) throw failures.find((e) => !(e instanceof SyncAborted)) ?? failures[0];
 }
 
 function nowOf(ctx: SyncContext): number {
@@ -395,7 +414,8 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
   const pending = new Set(pendingState.contacts);
   const savePending = (): Promise<void> => store.setState(KEY.fullAssoc, { contacts: [...pending], deals: [] } satisfies PendingAssoc);
 
-  const associations = new BatchPipeline(assocSize, options.associationParallel ?? 2, async (ids) => {
+  const associations = new BatchPipeline(assocSize, options.associationParallel ?? 2, (ids) => run.guard(readAssociations(ids)));
+  async function readAssociations(ids: string[]): Promise<void> {
     run.check();
     const map = await ctx.client.associationsBatchRead('contacts', 'deals', ids);
     run.check();
@@ -406,7 +426,7 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
     });
     run.associations += ids.length;
     run.progress('associations', `associations of ${run.associations} contacts`);
-  });
+  }
   associations.push([...pending]);
 
   // Each type is read from both ends: the list cursor walks up from the lowest id, and (unless disabled)
@@ -483,17 +503,14 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
   };
 
   const bothEnds = async (type: ObjectType): Promise<void> => {
-    if (options.searchAssist === false) return listUp(type);
+    if (options.searchAssist === false) return run.guard(listUp(type));
     // Search joins once the list cursor has shown there is more than a page, so small types cost one
     // request and the cursors overlap by at most a page each where they meet.
     let started!: () => void;
     const firstPage = new Promise<void>((resolve) => (started = resolve));
     firstPageSeen[type] = started;
     if (cursors[type].upHighest !== null) started();
-    await Promise.all([
-      listUp(type).finally(() => started()),
-      firstPage.then(() => searchDown(type)),
-    ]);
+    await settleAll([run.guard(listUp(type)).finally(() => started()), firstPage.then(() => run.guard(searchDown(type)))]);
   };
 
   await run.all([
@@ -563,31 +580,32 @@ export async function incrementalSync(ctx: SyncContext, options: SyncOptions = {
 
   let dealSideSupported = true;
   const assocFor = (type: ObjectType): BatchPipeline =>
-    new BatchPipeline(options.associationBatch ?? 1000, options.associationParallel ?? 2, async (ids) => {
-      run.check();
-      let map: Map<string, string[]> | null = null;
-      if (type === 'contacts') {
-        map = await ctx.client.associationsBatchRead('contacts', 'deals', ids);
-      } else if (dealSideSupported) {
-        try {
-          map = await ctx.client.associationsBatchRead('deals', 'contacts', ids);
-        } catch (e) {
-          // A portal (or test server) without the deals -> contacts route: new deals then join their
-          // contacts when the contact changes or at the next full sync.
-          if (!(e instanceof HubSpotError && e.code === 'HTTP' && e.status === 404)) throw e;
-          dealSideSupported = false;
-        }
+    new BatchPipeline(options.associationBatch ?? 1000, options.associationParallel ?? 2, (ids) => run.guard(readAssociations(type, ids)));
+  const readAssociations = async (type: ObjectType, ids: string[]): Promise<void> => {
+    run.check();
+    let map: Map<string, string[]> | null = null;
+    if (type === 'contacts') {
+      map = await ctx.client.associationsBatchRead('contacts', 'deals', ids);
+    } else if (dealSideSupported) {
+      try {
+        map = await ctx.client.associationsBatchRead('deals', 'contacts', ids);
+      } catch (e) {
+        // A portal (or test server) without the deals -> contacts route: new deals then join their
+        // contacts when the contact changes or at the next full sync.
+        if (!(e instanceof HubSpotError && e.code === 'HTTP' && e.status === 404)) throw e;
+        dealSideSupported = false;
       }
-      run.check();
-      await store.transaction(async () => {
-        if (map && type === 'contacts') await store.replaceAssociations(map);
-        if (map && type === 'deals') await store.replaceDealAssociations(map);
-        for (const id of ids) pending[type].delete(id);
-        await savePending();
-      });
-      run.associations += ids.length;
-      run.progress('associations', `associations of ${run.associations} changed records`);
+    }
+    run.check();
+    await store.transaction(async () => {
+      if (map && type === 'contacts') await store.replaceAssociations(map);
+      if (map && type === 'deals') await store.replaceDealAssociations(map);
+      for (const id of ids) pending[type].delete(id);
+      await savePending();
     });
+    run.associations += ids.length;
+    run.progress('associations', `associations of ${run.associations} changed records`);
+  };
   const pipelines = { contacts: assocFor('contacts'), deals: assocFor('deals') };
   pipelines.contacts.push([...pending.contacts]);
   pipelines.deals.push([...pending.deals]);
@@ -728,7 +746,7 @@ export async function incrementalSync(ctx: SyncContext, options: SyncOptions = {
   // during the run ends deleted.
   await run.all([
     async () => {
-      await Promise.all([searchThenClose('contacts'), searchThenClose('deals')]);
+      await settleAll([run.guard(searchThenClose('contacts')), run.guard(searchThenClose('deals'))]);
       await archivedStream('contacts');
       await archivedStream('deals');
     },
