@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { HubSpotClient } from '../../connector/hubspot/client.js';
 import { staticTokenProvider } from '../../connector/hubspot/token.js';
@@ -19,6 +22,9 @@ import {
 } from '../../connector/writeback.js';
 import type { StoredContact, WriteBackClient, WriteBackStore } from '../../connector/writeback.js';
 import type { Assignment, Model, Segment } from '../../src/types.js';
+import { run as runWriteback } from '../../connector/commands/writeback.js';
+import { fit } from '../../src/fit.js';
+import { paperTable } from '../../src/synthetic.js';
 
 // ---- fixtures -----------------------------------------------------------------------------------------
 
@@ -380,5 +386,43 @@ describe('write-back to the sandbox portal', () => {
     assert.equal(sandbox.stats().requests, 0);
     assert.equal(await sandboxProperty(SEGMENT_PROPERTY), null);
     assert.equal(store.upserts, 0);
+  });
+
+  test('the writeback command syncs an empty store, writes back, and a second run changes nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'smart-segments-writeback-'));
+    try {
+      const fitted = fit(paperTable({ n: 100, seed: 3 }).table, { k: 3, method: 'kmeans', seed: 1, createdAt: '2026-11-22T08:00:00.000Z' }).model;
+      await writeFile(join(dir, 'model.json'), JSON.stringify(fitted));
+      const env = {
+        HUBSPOT_ACCESS_TOKEN: sandbox.token,
+        HUBSPOT_API_BASE: sandbox.url,
+        SMART_SEGMENTS_DATA_DIR: join(dir, 'data'),
+        SMART_SEGMENTS_AS_OF: '2026-11-01',
+      };
+      const out: string[] = [];
+      const io = { stdout: (t: string) => void out.push(t), stderr: () => {}, env, cwd: dir };
+
+      const dry = await runWriteback({ flags: { model: 'model.json', 'dry-run': true, json: true }, positionals: [] }, io);
+      assert.equal(dry, 0);
+      const plan = JSON.parse(out.pop()!) as { dryRun: boolean; updated: number };
+      assert.equal(plan.dryRun, true);
+      assert.equal(plan.updated, CONTACTS);
+      assert.equal(writes(), 0);
+
+      assert.equal(await runWriteback({ flags: { model: 'model.json', json: true }, positionals: [] }, io), 0);
+      const first = JSON.parse(out.pop()!) as { updated: number };
+      assert.equal(first.updated, CONTACTS);
+      const segments = new Set(fitted.segments.map((x) => x.id).concat('no_recent_orders'));
+      for (const id of ids) assert.ok(segments.has(String(sandbox.data.getContact(id)?.properties[SEGMENT_PROPERTY])), id);
+
+      sandbox.resetStats();
+      assert.equal(await runWriteback({ flags: { model: 'model.json' }, positionals: [] }, io), 0);
+      assert.match(out.pop()!, /already up to date\s+250\n\s+updated\s+0\n/);
+      assert.equal(writes(), 0);
+
+      assert.equal(await runWriteback({ flags: { model: 'missing.json' }, positionals: [] }, io), 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
