@@ -21,6 +21,11 @@ export function formatValue(v: number | null | undefined): string {
   return frac === undefined ? grouped : `${grouped}.${frac}`;
 }
 
+/** A whole count with thousands separators: 1,000,000. */
+export function count(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 function percent(fraction: number, digits = 0): string {
   return Number.isFinite(fraction) ? `${(fraction * 100).toFixed(digits)}%` : '—';
 }
@@ -73,7 +78,7 @@ function segmentSection(segment: Segment, index: number, total: number): string 
       : segment.archetype === segment.id
         ? segment.id
         : `${segment.id}; ${segment.archetype}`;
-  out.push(`${index + 1}. ${segment.label} [${kind}]: ${segment.size} customers (${percent(share)})`);
+  out.push(`${index + 1}. ${segment.label} [${kind}]: ${count(segment.size)} customers (${percent(share)})`);
   out.push(`   Why: ${segment.why}`);
   const strategy = segment.strategy;
   out.push(`   Strategy, priority ${strategy.priority}: ${strategy.summary}`);
@@ -84,7 +89,7 @@ function segmentSection(segment: Segment, index: number, total: number): string 
     out.push(`     - ${tech?.name ?? key} (${key}): ${tech?.kpis.join(', ') ?? ''}`);
   }
   const k = segment.kpis;
-  const nps = k.nps === null ? 'no ratings' : `${k.nps > 0 ? '+' : ''}${k.nps.toFixed(0)} (${k.npsResponses} responses)`;
+  const nps = k.nps === null ? 'no ratings' : `${k.nps > 0 ? '+' : ''}${k.nps.toFixed(0)} (${count(k.npsResponses)} responses)`;
   out.push(
     `   KPIs: revenue ${formatValue(k.revenue)} (${percent(k.revenueShare, 1)} of all), CLV ${formatValue(k.clv)}, NPS ${nps}`,
   );
@@ -101,12 +106,12 @@ function segmentSection(segment: Segment, index: number, total: number): string 
 function qualitySection(model: Model): string {
   const q = model.quality;
   const out: string[] = ['Quality'];
-  out.push(`  Silhouette ${q.silhouette.toFixed(3)} (mean over ${q.silhouetteSampleSize} customers; 1 is perfectly separated)`);
+  out.push(`  Silhouette ${q.silhouette.toFixed(3)} (mean over ${count(q.silhouetteSampleSize)} customers; 1 is perfectly separated)`);
   out.push(`  Inertia ${formatValue(q.inertia)} (standardised units) after ${q.iterations} iteration${q.iterations === 1 ? '' : 's'}`);
   if (q.stability) {
     const s = q.stability;
     out.push(
-      `  Stability: training/holdout split ${s.trainingSize}/${s.holdoutSize}: the holdout customers land in the same ` +
+      `  Stability: training/holdout split ${count(s.trainingSize)}/${count(s.holdoutSize)}: the holdout customers land in the same ` +
         `segments for ${percent(s.agreement, 1)} of them (adjusted Rand index ${s.ari.toFixed(3)})`,
     );
   }
@@ -133,10 +138,10 @@ export function formatFitReport(result: FitResult, context: FitReportContext): s
     `Smart Segments: ${model.k} segments by ${methodName(model)} (seed ${model.seed}, ${model.scaler.kind} scaling) ` +
       `from ${context.input}\n` +
       `Features: ${model.features.join(', ')}\n` +
-      `${d.rows} customers: ${d.clustered} clustered (${d.imputed} with imputed values), ` +
-      `${d.noRecentOrders} with no recent orders, ${d.rejected.length} rejected\n`,
+      `${count(d.rows)} customers: ${count(d.clustered)} clustered (${count(d.imputed)} with imputed values), ` +
+      `${count(d.noRecentOrders)} with no recent orders, ${count(d.rejected.length)} rejected\n`,
   );
-  const sizes = ['size', ...model.segments.map((s) => `${s.size} (${percent(d.clustered > 0 ? s.size / d.clustered : NaN)})`)];
+  const sizes = ['size', ...model.segments.map((s) => `${count(s.size)} (${percent(d.clustered > 0 ? s.size / d.clustered : NaN)})`)];
   const final = centresTable(model, (s) => s.centroid, [sizes]);
   if (final) parts.push('Final cluster centres (original units)\n' + final);
   const initial = centresTable(model, (s) => s.initialCentroid);
@@ -146,11 +151,11 @@ export function formatFitReport(result: FitResult, context: FitReportContext): s
   const extra: string[] = [];
   if (d.noRecentOrders > 0) {
     extra.push(
-      `No recent orders: ${d.noRecentOrders} customers have no orders in the window; they form the segment ` +
+      `No recent orders: ${count(d.noRecentOrders)} customers have no orders in the window; they form the segment ` +
         `"${NO_RECENT_ORDERS}" and are not clustered.`,
     );
   }
-  if (d.rejected.length > 0) extra.push(`Rejected rows: ${d.rejected.length}\n` + rejectedLines(d.rejected).trimEnd());
+  if (d.rejected.length > 0) extra.push(`Rejected rows: ${count(d.rejected.length)}\n` + rejectedLines(d.rejected).trimEnd());
   if (extra.length > 0) parts.push(extra.join('\n') + '\n');
   return parts.join('\n');
 }
@@ -242,11 +247,11 @@ export function formatAssignReport(model: Model, report: AssignReport, input: st
   let text = formatTable(['id', 'segment', 'label', 'distance', 'imputed'], rows, 'lllrl');
   const c = counts(report.assignments);
   text +=
-    `\n${report.assignments.length} customers from ${input} assigned with the ${model.method} model of ${model.createdAt}: ` +
+    `\n${count(report.assignments.length)} customers from ${input} assigned with the ${model.method} model of ${model.createdAt}: ` +
     Object.entries(c)
-      .map(([id, n]) => `${id} ${n}`)
+      .map(([id, n]) => `${id} ${count(n)}`)
       .join(', ') +
-    `; ${report.imputed} with imputed values, ${report.rejected.length} rejected\n`;
+    `; ${count(report.imputed)} with imputed values, ${count(report.rejected.length)} rejected\n`;
   text += rejectedLines(report.rejected);
   return text;
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../../connector/cli.js';
 import { UsageError, parseArgs } from '../../connector/args.js';
 import type { CliIo } from '../../connector/args.js';
+import { count, formatTable, formatValue } from '../../connector/report.js';
 import { paperCsv, paperTable } from '../../src/synthetic.js';
 import type { Snapshot } from '../../src/types.js';
 
@@ -90,6 +91,22 @@ describe('parseArgs', () => {
       flags: { full: true, port: '8080', flag: true },
       positionals: ['extra'],
     });
+  });
+});
+
+describe('report formatting', () => {
+  test('formats numbers without the locale: separators, 2 / 1 / 0 decimals by size, a dash for missing', () => {
+    assert.equal(formatValue(17.064), '17.06');
+    assert.equal(formatValue(351.64), '351.6');
+    assert.equal(formatValue(-1234567.8), '-1,234,568');
+    assert.equal(formatValue(NaN), '—');
+    assert.equal(formatValue(null), '—');
+    assert.equal(count(1000000), '1,000,000');
+    assert.equal(count(999), '999');
+  });
+  test('aligns table columns', () => {
+    assert.equal(formatTable(['name', 'n'], [['a', '1'], ['bbb', '22']]), 'name   n\n----  --\na      1\nbbb   22\n');
+    assert.equal(formatTable(['x', 'y'], [['a', 'b']], 'll'), 'x  y\n-  -\na  b\n');
   });
 });
 
