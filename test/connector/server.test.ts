@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { startApp } from '../../connector/server/app.js';
 import type { App } from '../../connector/server/app.js';
 import { ListenError, snapshotTable, startServer } from '../../connector/server/server.js';
+import { CHECKPOINT_KEY, modelId } from '../../connector/writeback.js';
 import { fit } from '../../src/fit.js';
 import type { Model, Snapshot, SnapshotDelta } from '../../src/types.js';
 
@@ -321,6 +322,38 @@ describe('JSON API', () => {
     const wrong = await json<{ error: { code: string } }>('/api/snapshot', { method: 'DELETE' });
     assert.equal(wrong.status, 405);
     assert.equal(wrong.body.error.code, 'method_not_allowed');
+  });
+
+  test('a write-back interrupted by a shutdown resumes when the server starts again', async () => {
+    const store = app.connection.store;
+    const { body: model } = await json<Model>('/api/model');
+    const snapshot = await currentSnapshot();
+    const id = snapshot.ids[5]!;
+    const held = app.sandbox!.data.getContact(id)?.properties.smart_segment;
+    assert.ok(held);
+    // As if the process died after the first batch: the checkpoint is open and a later contact is stale.
+    await store.setState(CHECKPOINT_KEY, { modelId: modelId(model), lastId: snapshot.ids[0], complete: false });
+    await store.mergeContactProperties([{ id, properties: { smart_segment: null } }]);
+
+    const lines: string[] = [];
+    const second = await startServer({
+      config: app.connection.config,
+      store,
+      client: app.connection.client,
+      portalId: app.connection.portalId,
+      port: 0,
+      rootDir: root,
+      snapshot: app.server.snapshot(),
+      log: (line) => lines.push(line),
+    });
+    try {
+      await second.idle();
+      assert.ok(lines.some((l) => l.startsWith('resuming the interrupted write-back')), lines.join('\n'));
+      assert.equal(((await store.getState(CHECKPOINT_KEY)) as { complete: boolean }).complete, true);
+      assert.equal((await store.getContact(id))?.properties.smart_segment, held);
+    } finally {
+      await second.close();
+    }
   });
 
   test('a sync picks up a change in HubSpot and the snapshot delta carries it', async () => {
