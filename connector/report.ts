@@ -107,7 +107,8 @@ function qualitySection(model: Model): string {
   const q = model.quality;
   const out: string[] = ['Quality'];
   out.push(`  Silhouette ${q.silhouette.toFixed(3)} (mean over ${count(q.silhouetteSampleSize)} customers; 1 is perfectly separated)`);
-  out.push(`  Inertia ${formatValue(q.inertia)} (standardised units) after ${q.iterations} iteration${q.iterations === 1 ? '' : 's'}`);
+  const iterations = model.method === 'kmeans' ? ` after ${q.iterations} iteration${q.iterations === 1 ? '' : 's'}` : '';
+  out.push(`  Inertia ${formatValue(q.inertia)} (within-segment sum of squares, standardised units)${iterations}`);
   if (q.stability) {
     const s = q.stability;
     out.push(
@@ -119,8 +120,11 @@ function qualitySection(model: Model): string {
   let text = out.join('\n') + '\n';
   if (q.kSearch && q.kSearch.length > 0) {
     text += '\n  k search (highest silhouette wins):\n';
-    const rows = q.kSearch.map((r) => [`  ${r.k}${r.k === model.k ? ' *' : ''}`, r.silhouette.toFixed(3), formatValue(r.inertia)]);
-    text += formatTable(['  k', 'silhouette', 'inertia'], rows);
+    const rows = q.kSearch.map((r) => [`${r.k}${r.k === model.k ? ' (chosen)' : ''}`, r.silhouette.toFixed(3), formatValue(r.inertia)]);
+    text += formatTable(['k', 'silhouette', 'inertia'], rows)
+      .split('\n')
+      .map((l) => (l.length > 0 ? `    ${l}` : l))
+      .join('\n');
   }
   return text;
 }
@@ -146,7 +150,7 @@ export function formatFitReport(result: FitResult, context: FitReportContext): s
   if (final) parts.push('Final cluster centres (original units)\n' + final);
   const initial = centresTable(model, (s) => s.initialCentroid);
   if (initial) parts.push('Initial cluster centres (original units)\n' + initial);
-  parts.push('Segments, in priority order of their strategies\n' + model.segments.map((s, i) => segmentSection(s, i, d.clustered)).join('\n'));
+  parts.push('Segments\n' + model.segments.map((s, i) => segmentSection(s, i, d.clustered)).join('\n'));
   parts.push(qualitySection(model));
   const extra: string[] = [];
   if (d.noRecentOrders > 0) {
