@@ -29,6 +29,8 @@ Options:
   --holdout F         fraction held out for the stability check, 0 to 0.9 (default 0.3)
   --json              print one JSON object instead of the report
   --out FILE          write the fitted model (JSON) for "assign" and "writeback"
+
+Environment: SOURCE_DATE_EPOCH (seconds) fixes the model's createdAt, for byte-identical model files.
 `;
 
 export const flagSpec = {
@@ -236,8 +238,18 @@ function holdoutFlag(args: ParsedArgs): number | undefined {
   return x;
 }
 
+/**
+ * The model's timestamp: now, or SOURCE_DATE_EPOCH (seconds, the reproducible-builds convention) when set,
+ * so that CI can produce byte-identical model files.
+ */
+export function createdAtOf(env: Record<string, string | undefined>): string {
+  const epoch = env['SOURCE_DATE_EPOCH'];
+  if (epoch !== undefined && /^\d+$/.test(epoch.trim())) return new Date(Number(epoch) * 1000).toISOString();
+  return new Date().toISOString();
+}
+
 /** Fit options from the command line; UsageError for malformed ones. */
-export function fitOptionsOf(args: ParsedArgs): { input: string; options: FitOptions; features: string[] } {
+export function fitOptionsOf(args: ParsedArgs, env: Record<string, string | undefined> = {}): { input: string; options: FitOptions; features: string[] } {
   const input = stringFlag(args, 'input') ?? args.positionals[0];
   if (input === undefined) throw new UsageError('--input customers.csv is required');
   if (args.positionals.length > (stringFlag(args, 'input') === undefined ? 1 : 0)) {
@@ -257,7 +269,7 @@ export function fitOptionsOf(args: ParsedArgs): { input: string; options: FitOpt
     method: choiceFlag<Method>(args, 'method', ['kmeans', 'ward'], 'kmeans'),
     scaler: choiceFlag<ScalerKind>(args, 'scaler', ['zscore', 'minmax'], 'zscore'),
     seed: intFlag(args, 'seed', 1, 0, 0xffffffff),
-    createdAt: new Date().toISOString(),
+    createdAt: createdAtOf(env),
   };
   const holdout = holdoutFlag(args);
   if (holdout !== undefined) options.holdout = holdout;
@@ -279,7 +291,7 @@ export async function run(args: ParsedArgs, io: CliIo): Promise<number> {
     io.stdout(usage);
     return 0;
   }
-  const { input, options } = fitOptionsOf(args);
+  const { input, options } = fitOptionsOf(args, io.env);
   const out = stringFlag(args, 'out');
   const table = await readCustomers(io, input, options.features ?? DEFAULT_FEATURES);
   const result = runFit(table, options, input);

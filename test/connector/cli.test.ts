@@ -248,6 +248,18 @@ describe('smart-segments fit --out and assign', () => {
     assert.deepEqual(a.counts, { loyal: 54, profitable: 35, risky: 11 });
   });
 
+  test('writes byte-identical models for the same data and seed when SOURCE_DATE_EPOCH is set', async () => {
+    const env = { SOURCE_DATE_EPOCH: '1767225600' };
+    const runs: string[] = [];
+    for (const name of ['model-a.json', 'model-b.json']) {
+      const io: CliIo = { stdout: () => {}, stderr: () => {}, env, cwd: dir };
+      assert.equal(await main(['fit', '--input', 'customers.csv', '--seed', '5', '--out', name], io), 0);
+      runs.push(readFileSync(join(dir, name), 'utf8'));
+    }
+    assert.equal(runs[0], runs[1]);
+    assert.equal((JSON.parse(runs[0]!) as { createdAt: string }).createdAt, '2026-01-01T00:00:00.000Z');
+  });
+
   test('prints an assignment table without --json', async () => {
     await cli('fit', '--input', 'customers.csv', '--out', 'model2.json');
     write('three.csv', `${HEADER}\nn1,70,15,20,4.5\nn2,30,360,35,3.2\nn3,9,60,340,1.4\n`);
