@@ -49,7 +49,7 @@ export const badgeStyles = css`
     z-index: 1000;
     top: calc(100% + 6px);
     left: 0;
-    width: var(--smart-segment-card-width, 360px);
+    width: var(--smart-segment-card-width, 380px);
     max-width: calc(100vw - 16px);
     max-height: var(--smart-segment-card-max-height, min(560px, 80vh));
     overflow: auto;
@@ -159,6 +159,7 @@ export const badgeStyles = css`
     font-weight: normal;
   }
   thead th {
+    white-space: nowrap;
     color: var(--_muted);
     font-weight: 600;
     border-bottom: 1px solid #eaf0f6;

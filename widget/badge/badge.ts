@@ -41,7 +41,7 @@ let nextId = 0;
  * @cssprop --smart-segment-text - Text colour (default #33475b).
  * @cssprop --smart-segment-border - Border colour (default #cbd6e2).
  * @cssprop --smart-segment-accent - Accent colour (default #0091ae).
- * @cssprop --smart-segment-card-width - Card width (default 360px).
+ * @cssprop --smart-segment-card-width - Card width (default 380px).
  * @cssprop --smart-segment-badge-background - Badge background (default white).
  * @attr contact-id - The HubSpot contact id.
  * @attr api-base - Base URL of the Smart Segments API (default: same origin).

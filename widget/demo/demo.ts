@@ -351,7 +351,7 @@ class ContactPage {
           ${row('demo.jobtitle', p.jobtitle)} ${row('demo.city', [p.city, p.state].filter(Boolean).join(', '))}
           ${row('demo.country', p.country)} ${row('demo.nps', p.hs_feedback_last_nps_rating)}
           ${row('demo.created', p.createdate ? formatDate(p.createdate, locale) : null)}
-          ${row('demo.segmentProperty', p.smart_segment)} ${row('demo.strategyProperty', p.smart_segment_strategy)}
+          ${row('demo.segmentProperty', segmentText(d))} ${row('demo.strategyProperty', p.smart_segment_strategy)}
         </dl>
       </div>`;
   }
@@ -536,6 +536,13 @@ class ContactPage {
   private focusLastInModal(): void {
     (this.modalRoot.querySelector('iframe') as HTMLElement | null)?.focus();
   }
+}
+
+/** The written-back `smart_segment` value, with the segment's label when the published model knows it. */
+function segmentText(detail: ContactDetail): string | null {
+  const value = detail.properties.smart_segment;
+  if (!value) return null;
+  return detail.segment && detail.segment.id === value && detail.segment.label !== value ? `${detail.segment.label} (${value})` : value;
 }
 
 function displayName(detail: ContactDetail): string {
