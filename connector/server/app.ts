@@ -253,6 +253,8 @@ export async function startApp(options: AppOptions): Promise<App> {
 
 /** The one obvious line printed last. */
 export function runningLine(url: string): string {
-  const base = url.endsWith('/') ? url : `${url}/`;
+  const u = new URL(url);
+  if (u.hostname === '127.0.0.1' || u.hostname === '[::1]') u.hostname = 'localhost';
+  const base = u.toString();
   return `Smart Segments is running: open ${base}  (contact record demo), /list (marketer), /explorer (admin)`;
 }

@@ -186,6 +186,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (path === '/healthz') {
       return sendJson(res, 200, { ok: true, portalId, contacts: snapshot.ids.length, model: model?.createdAt ?? null });
     }
+    if (path === '/favicon.ico') {
+      res.writeHead(204, { 'Cache-Control': 'max-age=86400' });
+      res.end();
+      return;
+    }
     const page = pages[path];
     if (page) return serveFile(req, res, join(demoDir, page), demoDir, htmlHeaders);
     // Raw paths (before URL normalisation) so "/bundle/../x" cannot be folded into something else.
@@ -510,7 +515,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server.listen(port, host);
   });
   const actualPort = (server.address() as AddressInfo).port;
-  const shownHost = host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  // An address, not "localhost": Node's fetch may resolve that to ::1 while we listen on 127.0.0.1.
+  const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
 
   // A write-back interrupted by a shutdown resumes from its checkpoint.
   if (model) {
