@@ -113,6 +113,27 @@ describe('smart-segment-badge card', () => {
     expect(el.shadowRoot!.activeElement).to.equal(button(el));
   });
 
+  it('closes when keyboard focus moves past the card', async () => {
+    const wrapper = await fixture(html`<div>
+      <smart-segment-badge .model=${makeModel()} .contact=${loyalContact}></smart-segment-badge>
+      <button id="after">after</button>
+    </div>`);
+    const el = wrapper.querySelector('smart-segment-badge') as SmartSegmentBadge;
+    await el.updateComplete;
+    button(el).focus();
+    await el.updateComplete;
+    expect(el.open).to.equal(true);
+    await sendKeys({ press: 'Tab' });
+    await el.updateComplete;
+    // the card's close button is the next stop: still open
+    expect(el.open).to.equal(true);
+    expect(el.shadowRoot!.activeElement!.getAttribute('aria-label')).to.equal('Close');
+    await sendKeys({ press: 'Tab' });
+    await el.updateComplete;
+    expect(document.activeElement!.id).to.equal('after');
+    expect(el.open).to.equal(false);
+  });
+
   it('opens on hover after a short delay and closes when the pointer leaves', async () => {
     const el = await fixture<SmartSegmentBadge>(html`<smart-segment-badge .model=${makeModel()} .contact=${loyalContact}></smart-segment-badge>`);
     button(el).dispatchEvent(new MouseEvent('mouseenter'));

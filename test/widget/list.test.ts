@@ -114,6 +114,18 @@ describe('smart-segment-list', () => {
     await expect(el).to.be.accessible();
   });
 
+  it('links names to the contact record with the contact-href template', async () => {
+    const el = await fixture<SmartSegmentList>(
+      html`<smart-segment-list contact-href="/?contact={id}" .snapshot=${makeSnapshot(3)} .model=${makeModel()}></smart-segment-list>`,
+    );
+    const links = [...root(el).querySelectorAll('.body a')].map((a) => [a.textContent!.trim(), a.getAttribute('href')]);
+    expect(links).to.deep.equal([
+      ['Olena Shevchenko', '/?contact=1000'],
+      ['Taras Shevchenko', '/?contact=1001'],
+      ['Anna Shevchenko', '/?contact=1002'],
+    ]);
+  });
+
   it('sorts names by last name, then first name', async () => {
     const el = await listOf(makeSnapshot(16));
     (header(el, 'Name').querySelector('button') as HTMLButtonElement).click();

@@ -259,6 +259,7 @@ export class SmartSegmentBadge extends LitElement {
       @click=${this._onClick}
       @focus=${this._onFocus}
       @keydown=${this._onKeydown}
+      @focusout=${this._onFocusOut}
       @mouseenter=${this._onMouseEnter}
       @mouseleave=${this._onMouseLeave}
     >
