@@ -18,7 +18,7 @@ import { ApiClient } from '../shared/api.js';
 import type { Job } from '../shared/api.js';
 import { EVENTS, fire } from '../shared/events.js';
 import { formatCurrency, formatDate, formatFeature, formatNumber, formatPercent } from '../shared/format.js';
-import { localeFor, normalizeLocale } from '../shared/i18n.js';
+import { localeFor, normalizeLocale, t } from '../shared/i18n.js';
 import { loadSnapshotCacheFirst } from '../shared/snapshot-source.js';
 import { snapshotToTable } from '../shared/table.js';
 import { NEUTRAL_COLOR } from '../shared/theme.js';
@@ -49,6 +49,7 @@ type PublishPhase = 'idle' | 'publishing' | 'published' | 'failed';
  * @fires smart-segment-publish - The user published the fitted model ({ model }).
  * @fires smart-segment-published - The server finished writing segments back ({ jobId }).
  * @csspart base - The outer wrapper.
+ * @csspart header - The title bar (hide it with `::part(header) { display: none }` when the host page has its own).
  * @csspart controls - The fit settings card.
  * @csspart results - The results column.
  * @cssprop --smart-segment-font - Font stack.
@@ -243,7 +244,7 @@ export class SmartSegmentExplorer extends LitElement {
     const locale = this._locale;
     const snapshot = this._snapshot;
     return html`<div part="base" lang=${locale}>
-      <header>
+      <header part="header">
         <h2>${msg(locale, 'title')}</h2>
         ${snapshot && snapshot.ids.length
           ? html`<p class="muted">
@@ -377,7 +378,8 @@ export class SmartSegmentExplorer extends LitElement {
       ${this._renderMovement(locale)}
       ${this._renderScatter(locale, result)}
       ${this._renderCentres(locale, model)}
-      <div class="two-col">${this._renderKSearch(locale, model)} ${this._renderStability(locale, model)}</div>
+      ${this._renderKSearch(locale, model)}
+      ${this._renderStability(locale, model)}
       ${this._renderDendrogram(locale, model)}
       ${this._renderKpis(locale, model)}
       ${this._renderStrategy(locale, model)}
@@ -389,7 +391,7 @@ export class SmartSegmentExplorer extends LitElement {
     const publishing = this._publishPhase === 'publishing';
     const job = this._job;
     return html`<section class="card summary" aria-labelledby="summary-heading">
-      <div>
+      <div class="summary-main">
         <h3 id="summary-heading">
           ${msg(locale, 'fitted', { k: model.k, n: model.data.rows, method: msg(locale, model.method) })}
         </h3>
@@ -482,7 +484,7 @@ export class SmartSegmentExplorer extends LitElement {
               <h4 id="seg-${segment.id}">${segment.label}</h4>
             </div>
             ${segment.archetype
-              ? html`<span class="archetype">${segment.archetype}</span>`
+              ? html`<span class="archetype">${t(`archetype.${segment.archetype}`, undefined, locale)}</span>`
               : html`<span class="archetype">${msg(locale, 'strategyBasis', { basis: segment.strategy.basis })}</span>`}
             <span class="size">
               ${msg(locale, 'customers', { n: segment.size })} ·

@@ -192,7 +192,13 @@ export const explorerStyles = [
       display: flex;
       flex-wrap: wrap;
       gap: 8px 24px;
-      margin: 8px 0 0;
+      margin: 8px 0 12px;
+    }
+    .summary-main {
+      flex: 1 1 320px;
+    }
+    .summary .note {
+      margin: 0 0 4px;
     }
     .facts div {
       display: grid;
@@ -207,15 +213,15 @@ export const explorerStyles = [
       font-weight: 600;
     }
     .publish {
+      flex: 0 1 300px;
       display: grid;
       gap: 6px;
       justify-items: start;
-      max-width: 340px;
     }
     /* Segment cards */
     .segments {
       display: grid;
-      grid-template-columns: repeat(auto-fill, minmax(240px, 1fr));
+      grid-template-columns: repeat(auto-fill, minmax(200px, 1fr));
       gap: 12px;
       margin-top: 8px;
     }
@@ -378,6 +384,7 @@ export const explorerStyles = [
     /* Charts */
     .chart {
       width: 100%;
+      max-width: 800px;
       height: auto;
       display: block;
       font-family: var(--_font);
@@ -415,19 +422,6 @@ export const explorerStyles = [
     .empty p,
     .loading p {
       font-size: 16px;
-    }
-    .two-col {
-      display: grid;
-      grid-template-columns: minmax(0, 1fr);
-      gap: 16px;
-    }
-    @container (min-width: 1000px) {
-      .two-col {
-        grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
-      }
-      .two-col > :only-child {
-        grid-column: 1 / -1;
-      }
     }
   `,
 ];
