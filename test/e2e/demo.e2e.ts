@@ -85,6 +85,11 @@ describe('the demo, end to end', () => {
     await page.click('#open-explorer');
     const dialog = page.getByRole('dialog', { name: 'Segment explorer' });
     await dialog.waitFor();
+    // Focus starts on the close button and stays inside the modal (the page behind is inert).
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Close');
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'modal-frame');
+    assert.equal(await page.evaluate(() => (document.getElementById('main') as HTMLElement).inert), true);
     const frame = page.frameLocator('#modal-frame');
     await frame.getByRole('button', { name: 'Fit segments' }).click();
     await frame.getByRole('button', { name: 'Publish to HubSpot' }).click();

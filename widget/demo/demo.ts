@@ -514,6 +514,7 @@ class ContactPage {
     this.returnFocus = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     this.modalOpen = true;
     document.body.style.overflow = 'hidden';
+    this.setBackgroundInert(true);
     this.render();
     (this.modalRoot.querySelector('.modal-close') as HTMLElement | null)?.focus();
   };
@@ -522,12 +523,21 @@ class ContactPage {
     if (!this.modalOpen) return;
     this.modalOpen = false;
     document.body.style.overflow = '';
+    this.setBackgroundInert(false);
     this.render();
     (this.returnFocus ?? document.getElementById('open-explorer'))?.focus();
     // A model may have been published meanwhile: refresh the badge and the record's properties.
     void (document.getElementById('badge') as SmartSegmentBadge | null)?.refresh();
     void this.loadContact();
   };
+
+  /** The page behind the modal can be neither focused nor read while the modal is open. */
+  private setBackgroundInert(inert: boolean): void {
+    for (const id of ['nav', 'main']) {
+      const element = document.getElementById(id);
+      if (element) element.inert = inert;
+    }
+  }
 
   private focusFirstInModal(): void {
     (this.modalRoot.querySelector('.modal-close') as HTMLElement | null)?.focus();
