@@ -20,6 +20,7 @@
  *   GET|POST /crm/v3/properties/{type}, GET|PATCH /crm/v3/properties/{type}/{name},
  *   GET|POST /crm/v3/properties/{type}/groups
  *   GET    /oauth/v1/access-tokens/{token}                  token metadata (hub_id = portalId)
+ *   OAuth: /oauth/authorize, /oauth/v3/token, /oauth/v3/token/introspect (see oauth.ts)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,6 +29,7 @@ import {
   authErrorBody, correlationId, errorBody, propertyValidationBody, rateLimitBody, resolveProperties, serverErrorResponse,
   SINGULAR, toHubSpotGroup, toHubSpotObject, toHubSpotProperty, type PropertyValidation,
 } from './hubspot-shapes.js';
+import { createSandboxOAuth, type SandboxOAuth, type SandboxOAuthOptions } from './oauth.js';
 import { Persistence } from './persist.js';
 import { runSearch, SEARCH_MAX_LIMIT, SEARCH_MAX_RESULTS, SearchError } from './search.js';
 import { ORDER_SCALE } from './seed.js';
@@ -68,6 +70,8 @@ export interface SandboxOptions {
   now?: () => number;
   /** Added: debounce of data-dir writes, ms; default 250. */
   saveDebounceMs?: number;
+  /** Added: the OAuth app the sandbox accepts (see oauth.ts). */
+  oauth?: SandboxOAuthOptions;
 }
 
 /** Injected faults, for tests and the bench. */
@@ -102,6 +106,8 @@ export interface SandboxServer {
   resetStats(): void;
   /** Direct access for tests: contacts, deals, associations, properties (see store.ts). */
   data: SandboxData;
+  /** Added: the OAuth server (client id/secret, token expiry and revocation hooks). */
+  oauth: SandboxOAuth;
   /** Regenerates the portal (and saves it when persistent). */
   reset(options?: { contacts?: number; seed?: number }): Promise<void>;
   flush(): Promise<void>;
@@ -221,6 +227,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const portalId = options.portalId ?? 48_000_000 + (seed % 1_000_000);
   const clock = options.now ?? Date.now;
   const data = new SandboxData(clock);
+  const oauth = createSandboxOAuth(portalId, clock, options.oauth);
   let generation = { seed, contacts: options.contacts ?? 2500, asOf, orderScale: options.orderScale ?? ORDER_SCALE };
 
   // ---- data: load the data dir, or generate (and save) a portal ---------------------------------------
@@ -747,10 +754,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       finish(s, body === undefined ? '' : JSON.stringify(body), 'application/json;charset=utf-8', headers);
     };
     try {
+      if (url.pathname.startsWith('/oauth/') && (await oauth.handle(req, res, url))) {
+        status = res.statusCode;
+        return;
+      }
       // Authentication (the token-info route carries its token in the path).
       const auth = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
       const tok = auth?.[1]?.trim() ?? '';
-      if (route?.auth !== false && !tokens.has(tok)) {
+      if (route?.auth !== false && !tokens.has(tok) && !oauth.accepts(tok)) {
         json(401, authErrorBody());
         return;
       }
@@ -870,6 +881,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     token,
     portalId,
     data,
+    oauth,
     inject(spec: FaultSpec): void {
       faults = spec;
       faultQueue = [...(spec.nextStatuses ?? [])];
