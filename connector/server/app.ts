@@ -4,6 +4,7 @@
  * the start-up sync, then the HTTP server.
  */
 import { mkdir } from 'node:fs/promises';
+import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/types.js';
 import { featureConfigOf, loadConfig } from '../config.js';
@@ -19,7 +20,7 @@ import { buildSnapshot } from '../snapshot.js';
 import { openStore } from '../store.js';
 import type { Store } from '../store.js';
 import { fullSync, incrementalSync, lastSync } from '../sync.js';
-import { startServer } from './server.js';
+import { listenError, startServer } from './server.js';
 import type { RunningServer } from './server.js';
 
 /** The sandbox runs with the private-app Pro/Enterprise limit (HUBSPOT.md: 190 requests / 10 s). */
@@ -180,6 +181,10 @@ export interface App {
 export async function startApp(options: AppOptions): Promise<App> {
   const out = options.out ?? quiet;
   const t0 = performance.now();
+  const host = options.host ?? '127.0.0.1';
+  // Say "port busy" before a minute of syncing, and before opening a store another instance may hold.
+  const wantedPort = options.port ?? loadConfig(options.env, options.flags ?? {}).port;
+  if (wantedPort !== 0) await assertPortFree(host, wantedPort);
   const conn = await connect(options);
   try {
     const t1 = performance.now();
@@ -200,7 +205,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       portalId: conn.portalId,
       sandbox: conn.sandbox !== null,
       hubspotBase: conn.baseUrl,
-      host: options.host,
+      host,
       port: options.port ?? conn.config.port,
       rootDir: options.rootDir,
       snapshot,
@@ -249,6 +254,15 @@ export async function startApp(options: AppOptions): Promise<App> {
     await conn.close();
     throw error;
   }
+}
+
+/** Rejects with the same ListenError startServer gives when the port cannot be bound. */
+async function assertPortFree(host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, port)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 /** The one obvious line printed last. */

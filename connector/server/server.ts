@@ -93,6 +93,21 @@ export async function savePublished(
   await store.setState(MODEL_KEY, model);
 }
 
+/** A listen failure as a message a person can act on (port busy, no permission); others unchanged. */
+export function listenError(error: NodeJS.ErrnoException, port: number): Error {
+  if (error.code === 'EADDRINUSE') {
+    return new ListenError(
+      `Port ${port} is already in use (another Smart Segments or another program). ` +
+        'Stop it, or start on another port: `npm start -- --port 3001` (or PORT=3001).',
+      error.code,
+    );
+  }
+  if (error.code === 'EACCES') {
+    return new ListenError(`Not allowed to listen on port ${port}: use a port above 1023 (--port N).`, error.code);
+  }
+  return error;
+}
+
 /** Snapshot columns -> FeatureTable (null -> NaN) for the core's `assign`. */
 export function snapshotTable(snapshot: Snapshot): FeatureTable {
   const values = new Float64Array(snapshot.values.length);
@@ -494,17 +509,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);
-      if (error.code === 'EADDRINUSE') {
-        reject(
-          new ListenError(
-            `Port ${port} is already in use (another Smart Segments or another program). ` +
-              'Stop it, or start on another port: `npm start -- --port 3001` (or PORT=3001).',
-            error.code,
-          ),
-        );
-      } else if (error.code === 'EACCES') {
-        reject(new ListenError(`Not allowed to listen on port ${port}: use a port above 1023 (--port N).`, error.code));
-      } else reject(error);
+      reject(listenError(error, port));
     };
     const onListening = (): void => {
       server.off('error', onError);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -109,6 +110,12 @@ describe('the serve flow', () => {
       }),
       (error: unknown) => error instanceof ListenError && error.message.includes(`Port ${port} is already in use`) && error.message.includes('--port'),
     );
+    // The serve flow says so before starting a sandbox or syncing anything.
+    await assert.rejects(
+      startApp({ env: { SMART_SEGMENTS_DATA_DIR: join(dir, 'other') }, port: Number(port) }),
+      (error: unknown) => error instanceof ListenError,
+    );
+    assert.equal(existsSync(join(dir, 'other')), false);
   });
 });
 
