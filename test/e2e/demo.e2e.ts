@@ -8,7 +8,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,5 +128,28 @@ describe('the demo, end to end', () => {
     await page.locator('smart-segment-list .chip', { hasText: 'All segments' }).click();
     await summary.filter({ hasText: `Showing ${CONTACTS} of ${CONTACTS}` }).waitFor();
     assert.equal(new URL(page.url()).searchParams.get('segment'), null);
+  });
+
+  test('the contact record (badge card open), list and explorer pages have no axe violations', async () => {
+    const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    const violations = async (): Promise<string[]> => {
+      await page.addScriptTag({ content: axe });
+      return page.evaluate(async () => {
+        const runner = (window as unknown as { axe: { run(node: Node): Promise<{ violations: { id: string; nodes: unknown[] }[] }> } }).axe;
+        const result = await runner.run(document);
+        return result.violations.map((v) => `${v.id} (${v.nodes.length})`);
+      });
+    };
+    await page.goto(`${base}/?contact=${contactId}`);
+    await page.locator('smart-segment-badge button.badge', { hasText: segmentLabel }).click();
+    await page.locator('smart-segment-badge [role="dialog"]').waitFor();
+    assert.deepEqual(await violations(), [], 'contact record');
+    await page.goto(`${base}/list?segment=${encodeURIComponent(segmentId)}`);
+    await page.locator('smart-segment-list .body [role="row"]').first().waitFor();
+    assert.deepEqual(await violations(), [], 'list');
+    await page.goto(`${base}/explorer?lang=uk`);
+    await page.locator('smart-segment-explorer').waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.deepEqual(await violations(), [], 'explorer');
   });
 });

@@ -76,12 +76,12 @@ export const utilityStyles = css`
     background: #e5f5f8;
   }
   .button.primary {
-    background: #ff5c35;
-    border-color: #ff5c35;
+    background: #d3431f;
+    border-color: #d3431f;
     color: #ffffff;
   }
   .button.primary:hover {
-    background: #e04e2a;
+    background: #b93a17;
   }
   .button[disabled] {
     opacity: 0.6;
