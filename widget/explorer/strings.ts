@@ -234,5 +234,7 @@ export function featureLabel(locale: Locale, key: string, withUnit = true): stri
   const name = t(`feature.${key}`, undefined, locale);
   const raw = featureUnit(key, locale);
   const unit = raw === '/ 5' ? '1–5' : raw;
-  return withUnit && unit ? `${name} (${unit})` : name;
+  if (!withUnit || !unit || name.toLowerCase().includes(unit.toLowerCase())) return name;
+  // "Revenue (12 mo)" + "$" -> "Revenue (12 mo, $)", not two pairs of brackets.
+  return name.endsWith(')') ? `${name.slice(0, -1)}, ${unit})` : `${name} (${unit})`;
 }
