@@ -40,6 +40,7 @@ const MIGRATIONS: { id: number; name: string; sql: string }[] = [
         portal_id text NOT NULL,
         object_key text NOT NULL,
         occurred_at bigint NOT NULL,
+        deleted boolean NOT NULL DEFAULT false,
         PRIMARY KEY (portal_id, object_key)
       );
     `,
