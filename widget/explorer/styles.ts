@@ -419,6 +419,9 @@ export const explorerStyles = [
       text-align: center;
       padding: 48px 24px;
     }
+    .load-error [role='alert'] {
+      margin-bottom: 16px;
+    }
     .empty p,
     .loading p {
       font-size: 16px;
