@@ -85,7 +85,7 @@ export async function run(args: ParsedArgs, io: CliIo): Promise<number> {
     progress.done(dryRun ? 'Plan ready' : 'Write-back done');
     if (args.flags.json === true) io.stdout(`${JSON.stringify(report)}\n`);
     else io.stdout(formatReport(report));
-    return report.failed > 0 ? 1 : 0;
+    return 0;
   } catch (error) {
     io.stderr(`writeback: ${(error as Error).message}\n`);
     return 1;
@@ -104,7 +104,12 @@ export function formatReport(r: WriteBackReport): string {
   ];
   if (!r.dryRun) {
     lines.push(`  requests sent        ${r.requests} (${r.batches} batches)`);
-    if (r.failed) lines.push(`  failed               ${r.failed} (${r.failedIds.slice(0, 10).join(', ')}${r.failed > 10 ? ', ...' : ''})`);
+    if (r.failed) {
+      lines.push(
+        `  not found in HubSpot ${r.failed} (${r.failedIds.slice(0, 10).join(', ')}${r.failed > 10 ? ', ...' : ''}): ` +
+          'deleted since the last sync; `smart-segments sync` forgets them',
+      );
+    }
     if (r.resumedAfter) lines.push(`  resumed after contact ${r.resumedAfter}`);
     for (const change of r.schema) lines.push(`  schema: ${change}`);
   }

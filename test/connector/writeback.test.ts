@@ -376,6 +376,17 @@ describe('write-back to the sandbox portal', () => {
     }
   });
 
+  test('contacts deleted in HubSpot since the last sync are reported, the rest are written', async () => {
+    const store = await freshStore();
+    const gone = ids[42]!;
+    sandbox.data.archiveContact(gone);
+    const report = await writeBack({ client, store, portalId: sandbox.portalId }, m1, assignAll(ids, m1.segments));
+    assert.equal(report.failed, 1);
+    assert.deepEqual(report.failedIds, [gone]);
+    assert.equal(report.updated, CONTACTS - 1);
+    assert.equal(store.contacts.get(gone)?.properties[SEGMENT_PROPERTY], undefined);
+  });
+
   test('a dry run reports the plan and sends nothing', async () => {
     const store = await freshStore();
     const report = await writeBack({ client, store, portalId: sandbox.portalId }, m1, assignAll(ids, m1.segments), { dryRun: true });
