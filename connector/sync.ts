@@ -17,8 +17,8 @@ import type { AppConfig } from './config.js';
 import type { HubSpotClient } from './hubspot/client.js';
 import { HubSpotError } from './hubspot/errors.js';
 import { LAST_MODIFIED, lastModifiedMs, propertiesFor, toStoredRecord } from './hubspot/mapping.js';
-import type { HubSpotObject, ObjectType, SearchPage } from './hubspot/types.js';
-import type { Store } from './store.js';
+import type { Filter, HubSpotObject, ObjectType, SearchPage } from './hubspot/types.js';
+import type { Store, StoredRecord } from './store.js';
 
 /** What sync needs from the HubSpot client. */
 export type SyncClient = Pick<HubSpotClient, 'listPage' | 'search' | 'associationsBatchRead' | 'stats'>;
@@ -439,9 +439,18 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
   };
   const met = (c: FullCursor): boolean => c.done || (c.upHighest !== null && c.downLowest !== null && c.upHighest >= c.downLowest);
 
-  const commitPage = async (type: ObjectType, objects: HubSpotObject[], advance: (c: FullCursor) => void): Promise<void> => {
-    const records = objects.map((o) => toStoredRecord(type, o));
+  /**
+   * Commits one page and moves its cursor, in one transaction. Records the other cursor already stored
+   * (where the two meet) are skipped, so each record is written once per run.
+   */
+  const commitPage = async (type: ObjectType, side: 'up' | 'down', objects: HubSpotObject[], advance: (c: FullCursor) => void): Promise<void> => {
+    let records: StoredRecord[] = [];
     await store.transaction(async () => {
+      const c = cursors[type];
+      const keep = side === 'up'
+        ? (id: number): boolean => c.downLowest === null || !(id >= c.downLowest)
+        : (id: number): boolean => c.upHighest === null || !(id <= c.upHighest);
+      records = objects.filter((o) => keep(Number(o.id))).map((o) => toStoredRecord(type, o));
       if (type === 'contacts') {
         await store.upsertContacts(records, { generation });
         for (const r of records) pending.add(r.id);
@@ -449,8 +458,8 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
       } else {
         await store.upsertDeals(records, { generation });
       }
-      advance(cursors[type]);
-      await store.setState(KEY.fullStream(type), cursors[type]);
+      advance(c);
+      await store.setState(KEY.fullStream(type), c);
     });
     run.pages++;
     if (type === 'contacts') {
@@ -472,7 +481,7 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
       run.check();
       const after = page.paging?.next?.after;
       const highest = maxId(page.results);
-      await commitPage(type, page.results, (c) => {
+      await commitPage(type, 'up', page.results, (c) => {
         c.after = after ?? null;
         if (highest !== null) c.upHighest = Math.max(c.upHighest ?? highest, highest);
         if (after === undefined) c.done = true;
@@ -487,16 +496,28 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
     while (!met(cursor)) {
       run.check();
       const below = cursor.downLowest;
+      const above = cursor.upHighest;
+      // Never below what the list cursor already has: only the list's last page can overlap.
+      const filters: Filter[] = [];
+      if (below !== null) filters.push({ propertyName: 'hs_object_id', operator: 'LT', value: String(below) });
+      if (above !== null) filters.push({ propertyName: 'hs_object_id', operator: 'GT', value: String(above) });
       const page = await ctx.client.search(type, {
-        filterGroups: below === null ? [] : [{ filters: [{ propertyName: 'hs_object_id', operator: 'LT', value: String(below) }] }],
+        filterGroups: filters.length === 0 ? [] : [{ filters }],
         sorts: [{ propertyName: 'hs_object_id', direction: 'DESCENDING' }],
         properties,
         limit: options.searchPageSize ?? 200,
       });
       run.check();
       const lowest = minId(page.results);
-      if (lowest === null || (below !== null && lowest >= below)) return; // nothing below: the list cursor finishes
-      await commitPage(type, page.results, (c) => {
+      // Nothing between the cursors: they have met.
+      if (lowest === null || (below !== null && lowest >= below)) {
+        await store.transaction(async () => {
+          cursor.done = true;
+          await store.setState(KEY.fullStream(type), cursor);
+        });
+        return;
+      }
+      await commitPage(type, 'down', page.results, (c) => {
         c.downLowest = Math.min(c.downLowest ?? lowest, lowest);
       });
     }

@@ -103,9 +103,13 @@ export async function run(args: ParsedArgs, io: CliIo): Promise<number> {
 
   let store: Store | undefined;
   try {
+    // Open the database first: starting it blocks the event loop for a while, which would leave an idle
+    // keep-alive connection to HubSpot stale for the first API call.
+    const database = await openStore({ dataDir: join(resolve(cwd, config.dataDir), 'store'), portalId: 'unknown' });
+    store = database;
     const info = await client.tokenInfo();
     const portalId = String(info.hub_id);
-    store = await openStore({ dataDir: join(resolve(cwd, config.dataDir), 'store'), portalId });
+    store = database.withPortal(portalId);
     const ctx = { client, store, portalId, config };
     const previous = await lastSync(store);
     const mode = args.flags.full === true || previous === undefined ? 'full' : 'incremental';
