@@ -21,7 +21,7 @@ import { openStore } from '../store.js';
 import type { Store } from '../store.js';
 import { fullSync, incrementalSync, lastSync } from '../sync.js';
 import { listenError, startServer } from './server.js';
-import type { RunningServer } from './server.js';
+import type { MountedHandler, RunningServer } from './server.js';
 
 /** The sandbox runs with the private-app Pro/Enterprise limit (HUBSPOT.md: 190 requests / 10 s). */
 export const SANDBOX_RATE_LIMIT = { perTenSeconds: 190, searchPerSecond: 5 } as const;
@@ -163,6 +163,8 @@ export interface AppOptions extends ConnectOptions {
   /** Default: --port, PORT, then 3000. 0 picks a free port. */
   port?: number;
   rootDir?: string;
+  /** Extra route handlers (OAuth, webhooks), tried before the built-in routes. */
+  handlers?: MountedHandler[];
   /** Install SIGINT/SIGTERM handlers that close everything (the `serve` command; not tests). */
   handleSignals?: boolean;
 }
@@ -210,6 +212,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       rootDir: options.rootDir,
       snapshot,
       geocoder,
+      handlers: options.handlers,
       log: (line) => out.stderr(`${line}\n`),
     });
     const t4 = performance.now();

@@ -49,7 +49,14 @@ export interface ServerOptions {
   /** The offline geocoder (loading the gazetteer takes a moment: share one). Default createGeocoder(). */
   geocoder?: Geocoder;
   log?: (line: string) => void;
+  /**
+   * Extra handlers mounted before the built-in routes (OAuth install, webhooks, ...): each resolves true
+   * when it answered the request. Same shape as connector/oauth/http.ts `RouteHandler`.
+   */
+  handlers?: MountedHandler[];
 }
+
+export type MountedHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 
 export interface RunningServer {
   url: string;
@@ -194,6 +201,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const path = url.pathname;
     const method = req.method ?? 'GET';
 
+    for (const handler of options.handlers ?? []) if (await handler(req, res, url)) return;
     if (path.startsWith('/api/')) return api(req, res, method, path, url.searchParams);
     if (method !== 'GET' && method !== 'HEAD') {
       throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}.`);

@@ -158,6 +158,32 @@ describe('pages and static files', () => {
     }
   });
 
+  test('mounted handlers answer before the built-in routes', async () => {
+    const second = await startServer({
+      config: app.connection.config,
+      store: app.connection.store,
+      client: app.connection.client,
+      portalId: app.connection.portalId,
+      port: 0,
+      rootDir: root,
+      snapshot: app.server.snapshot(),
+      handlers: [
+        async (_req, res, url) => {
+          if (url.pathname !== '/oauth/callback') return false;
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end('installed');
+          return true;
+        },
+      ],
+    });
+    try {
+      assert.equal(await (await fetch(`${second.url}/oauth/callback`)).text(), 'installed');
+      assert.equal((await fetch(`${second.url}/healthz`)).status, 200);
+    } finally {
+      await second.close();
+    }
+  });
+
   test('health check answers', async () => {
     const { status, body } = await json<{ ok: boolean; contacts: number }>('/healthz');
     assert.equal(status, 200);
