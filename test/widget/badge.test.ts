@@ -161,22 +161,30 @@ describe('smart-segment-badge (fetching)', () => {
     restore = null;
   });
 
-  it('shows a loading state, then the segment from /api/contacts/:id and /api/model', async () => {
+  const detail = (segment: string | null) => ({
+    id: '42',
+    properties: { firstname: 'Olena' },
+    features: loyalContact.features,
+    deals: [],
+    segment: null,
+    assignment: segment ? { id: '42', segment, distance: 0.4, imputed: false } : null,
+  });
+
+  it('shows a loading state, then the segment from /api/contacts/:id/segment and /api/model', async () => {
     const model = makeModel();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const mock = mockFetch({
-      '/api/contacts/42': async () => {
+      '/api/contacts/42/segment': async () => {
         await gate;
         return json({
-          id: '42',
-          properties: { firstname: 'Olena' },
-          features: loyalContact.features,
-          deals: [],
+          contactId: '42',
           segment: model.segments[1],
           assignment: { id: '42', segment: 'profitable', distance: 0.4, imputed: false },
+          model: { createdAt: model.createdAt },
         });
       },
+      '/api/contacts/42': () => json(detail('profitable')),
       '/api/model': () => json(model),
     });
     restore = mock.restore;
@@ -188,13 +196,57 @@ describe('smart-segment-badge (fetching)', () => {
     await waitUntil(() => el.state === 'ready');
     await el.updateComplete;
     expect(button(el).textContent!.trim()).to.equal('Profitable');
-    expect(mock.calls).to.include.members(['GET /api/contacts/42', 'GET /api/model']);
+    expect(mock.calls).to.have.members(['GET /api/contacts/42/segment', 'GET /api/model']);
     await expect(el).to.be.accessible();
+  });
+
+  it('loads the feature profile only when the card opens', async () => {
+    const model = makeModel();
+    const mock = mockFetch({
+      '/api/contacts/42/segment': () =>
+        json({ contactId: '42', segment: model.segments[0], assignment: { id: '42', segment: 'loyal', distance: 0.1, imputed: false }, model: { createdAt: model.createdAt } }),
+      '/api/contacts/42': () => json(detail('loyal')),
+      '/api/model': () => json(model),
+    });
+    restore = mock.restore;
+    const el = await fixture<SmartSegmentBadge>(html`<smart-segment-badge contact-id="42"></smart-segment-badge>`);
+    await waitUntil(() => el.state === 'ready');
+    expect(mock.calls).not.to.include('GET /api/contacts/42');
+    button(el).click();
+    await waitUntil(() => card(el)?.querySelectorAll('tbody tr').length === 4, 'profile did not load');
+    expect(mock.calls).to.include('GET /api/contacts/42');
+    const first = [...card(el)!.querySelectorAll('tbody tr')][0]!;
+    expect([...first.children].slice(0, 3).map((c) => c.textContent!.trim())).to.deep.equal(['Orders (12 mo)', '70', '67']);
+    await expect(el).to.be.accessible();
+  });
+
+  it('places a contact without an assignment with the model, from its features', async () => {
+    restore = mockFetch({
+      '/api/contacts/42/segment': () => json({ contactId: '42', segment: null, assignment: null, model: { createdAt: 'x' } }),
+      '/api/contacts/42': () => json(detail(null)),
+      '/api/model': () => json(makeModel()),
+    }).restore;
+    const el = await fixture<SmartSegmentBadge>(html`<smart-segment-badge contact-id="42"></smart-segment-badge>`);
+    await waitUntil(() => el.state === 'ready');
+    await el.updateComplete;
+    expect(button(el).textContent!.trim()).to.equal('Loyal');
+  });
+
+  it('says "No recent orders" for a contact assigned to no_recent_orders', async () => {
+    restore = mockFetch({
+      '/api/contacts/42/segment': () =>
+        json({ contactId: '42', segment: null, assignment: { id: '42', segment: 'no_recent_orders', distance: null, imputed: false }, model: { createdAt: 'x' } }),
+      '/api/model': () => json(makeModel()),
+    }).restore;
+    const el = await fixture<SmartSegmentBadge>(html`<smart-segment-badge contact-id="42"></smart-segment-badge>`);
+    await waitUntil(() => el.state === 'no-orders');
+    await el.updateComplete;
+    expect(button(el).textContent!.trim()).to.equal('No recent orders');
   });
 
   it('says "Not segmented yet" when /api/model answers 404', async () => {
     restore = mockFetch({
-      '/api/contacts/42': () => json({ id: '42', properties: {}, features: loyalContact.features, deals: [], segment: null, assignment: null }),
+      '/api/contacts/42/segment': () => json({ contactId: '42', segment: null, assignment: null, model: null }),
       '/api/model': () => json({ error: { message: 'No model published yet', code: 'no_model' } }, 404),
     }).restore;
     const el = await fixture<SmartSegmentBadge>(html`<smart-segment-badge contact-id="42"></smart-segment-badge>`);
@@ -206,7 +258,7 @@ describe('smart-segment-badge (fetching)', () => {
 
   it('shows "Unknown contact" when the contact does not exist', async () => {
     restore = mockFetch({
-      '/api/contacts/999': () => json({ error: { message: 'Contact 999 not found', code: 'not_found' } }, 404),
+      '/api/contacts/999/segment': () => json({ error: { message: 'There is no contact with id "999".', code: 'unknown_contact' } }, 404),
       '/api/model': () => json(makeModel()),
     }).restore;
     const el = await fixture<SmartSegmentBadge>(html`<smart-segment-badge contact-id="999"></smart-segment-badge>`);
@@ -222,10 +274,10 @@ describe('smart-segment-badge (fetching)', () => {
   it('shows the server error message and retries on request', async () => {
     let fail = true;
     restore = mockFetch({
-      '/api/contacts/42': () =>
+      '/api/contacts/42/segment': () =>
         fail
           ? json({ error: { message: 'Store is closed', code: 'internal' } }, 500)
-          : json({ id: '42', properties: {}, features: loyalContact.features, deals: [], segment: null, assignment: { id: '42', segment: 'loyal', distance: 0.1, imputed: false } }),
+          : json({ contactId: '42', segment: 'loyal', assignment: { id: '42', segment: 'loyal', distance: 0.1, imputed: false }, model: { createdAt: 'x' } }),
       '/api/model': () => json(makeModel()),
     }).restore;
     const el = await fixture<SmartSegmentBadge>(html`<smart-segment-badge contact-id="42"></smart-segment-badge>`);
@@ -241,5 +293,24 @@ describe('smart-segment-badge (fetching)', () => {
     await waitUntil(() => el.state === 'ready');
     await el.updateComplete;
     expect(button(el).textContent!.trim()).to.equal('Loyal');
+  });
+
+  it('refresh() fetches again, e.g. after a model was published', async () => {
+    let published = false;
+    restore = mockFetch({
+      '/api/contacts/42/segment': () =>
+        json(
+          published
+            ? { contactId: '42', segment: 'risky', assignment: { id: '42', segment: 'risky', distance: 1, imputed: false }, model: { createdAt: 'x' } }
+            : { contactId: '42', segment: null, assignment: null, model: null },
+        ),
+      '/api/model': () => (published ? json(makeModel()) : json({ error: { message: 'none', code: 'no_model' } }, 404)),
+    }).restore;
+    const el = await fixture<SmartSegmentBadge>(html`<smart-segment-badge contact-id="42"></smart-segment-badge>`);
+    await waitUntil(() => el.state === 'none');
+    published = true;
+    await el.refresh();
+    await el.updateComplete;
+    expect(button(el).textContent!.trim()).to.equal('Risky');
   });
 });

@@ -33,7 +33,8 @@ let nextId = 0;
  * they move) and the contact's feature values against the segment centre.
  *
  * Standalone: set `model` and `contact`. Connected: set `contact-id` (and `api-base` when the API is not on
- * the same origin); it fetches `/api/contacts/:id` and `/api/model`.
+ * the same origin); it fetches `/api/contacts/:id/segment` and `/api/model`, and the contact's feature
+ * values from `/api/contacts/:id` when the card is first opened.
  *
  * @fires smart-segment-open - The user opened the card. detail: { contactId, segmentId }
  * @csspart base - The badge button.
@@ -71,6 +72,7 @@ export class SmartSegmentBadge extends LitElement {
   @state() private _error = '';
   @state() private _fetchedModel: Model | null = null;
   @state() private _fetchedContact: BadgeContact | null = null;
+  @state() private _featuresState: 'idle' | 'loading' | 'loaded' | 'failed' = 'idle';
 
   @query('.badge') private _button!: HTMLButtonElement | null;
   @query('.card') private _card!: HTMLElement | null;
@@ -100,6 +102,7 @@ export class SmartSegmentBadge extends LitElement {
   show(): void {
     this._open = true;
     this._openedBy = 'click';
+    if (this._state === 'ready') void this._loadFeatures();
   }
 
   /** Closes the card. */
@@ -183,29 +186,44 @@ export class SmartSegmentBadge extends LitElement {
     this._state = 'ready';
   }
 
+  /**
+   * Fetch mode: `/api/contacts/:id/segment` and `/api/model` decide the badge; the contact's feature values
+   * (for the card's profile) come from `/api/contacts/:id` only when the card is first opened.
+   */
   private async _load(): Promise<void> {
     this._abort?.abort();
     const abort = new AbortController();
     this._abort = abort;
     this._state = 'loading';
     this._error = '';
+    this._featuresState = 'idle';
     const api = new ApiClient(this.apiBase);
     try {
-      const [detail, model] = await Promise.all([
-        api.contact(this.contactId, abort.signal),
+      const [answer, model] = await Promise.all([
+        api.contactSegment(this.contactId, abort.signal),
         this.model !== undefined ? Promise.resolve(this.model) : api.model(abort.signal),
       ]);
       if (abort.signal.aborted) return;
-      const assigned = detail.assignment?.segment ?? detail.segment?.id ?? null;
-      const contact: BadgeContact = { id: detail.id, features: detail.features ?? {}, segment: assigned };
+      const segmentObject = typeof answer.segment === 'object' ? answer.segment : null;
+      let segmentId = answer.assignment?.segment ?? (typeof answer.segment === 'string' ? answer.segment : segmentObject?.id) ?? null;
+      let features: Record<string, number | null> = {};
+      if (model && !segmentId) {
+        // Not assigned yet (e.g. created after the last publish): place it with the model from its features.
+        const detail = await api.contact(this.contactId, abort.signal);
+        if (abort.signal.aborted) return;
+        features = detail.features ?? {};
+        segmentId = detail.assignment?.segment ?? null;
+        this._featuresState = 'loaded';
+      }
+      const contact: BadgeContact = { id: this.contactId, features, segment: segmentId };
       this._fetchedContact = contact;
       this._fetchedModel = model;
       this._resolve(contact, model);
-      if ((this._state as BadgeState) === 'ready' && !this._segment && detail.segment) {
-        this._segment = detail.segment;
-        this._display = displaySegment(detail.segment, this._i18n.locale);
+      if ((this._state as BadgeState) === 'ready' && !this._segment && segmentObject) {
+        this._segment = segmentObject;
+        this._display = displaySegment(segmentObject, this._i18n.locale);
       }
-      this._imputed = this._imputed || Boolean(detail.assignment?.imputed);
+      this._imputed = this._imputed || Boolean(answer.assignment?.imputed);
     } catch (error) {
       if (abort.signal.aborted) return;
       if (error instanceof ApiError && error.status === 404) {
@@ -214,6 +232,23 @@ export class SmartSegmentBadge extends LitElement {
         this._state = 'error';
         this._error = error instanceof Error ? error.message : String(error);
       }
+    }
+  }
+
+  /** Loads the contact's feature values for the card's profile (fetch mode, first opening only). */
+  private async _loadFeatures(): Promise<void> {
+    const contact = this._fetchedContact;
+    if (!contact || this.contact || this._featuresState !== 'idle') return;
+    this._featuresState = 'loading';
+    const signal = this._abort?.signal;
+    try {
+      const detail = await new ApiClient(this.apiBase).contact(contact.id, signal);
+      if (signal?.aborted || this._fetchedContact !== contact) return;
+      this._fetchedContact = { ...contact, features: detail.features ?? {} };
+      this._featuresState = 'loaded';
+    } catch {
+      // The profile is a detail: without it the card still explains the segment.
+      if (!signal?.aborted) this._featuresState = 'failed';
     }
   }
 
@@ -348,7 +383,11 @@ export class SmartSegmentBadge extends LitElement {
   private _renderProfile(segment: Segment): TemplateResult | typeof nothing {
     const contact = this.contact ?? this._fetchedContact;
     const model = this.model ?? this._fetchedModel;
-    if (!contact) return nothing;
+    if (!contact || this._featuresState === 'failed') return nothing;
+    if (!this.contact && this._featuresState !== 'loaded') {
+      return html`<h3>${this._i18n.t('badge.profile')}</h3>
+        <p class="note" role="status"><span class="spinner" aria-hidden="true"></span> ${this._i18n.t('state.loading')}</p>`;
+    }
     const features = model?.features ?? Object.keys(segment.centroid);
     const locale = this._i18n.locale;
     const tr = (key: string, params?: Record<string, string | number>) => this._i18n.t(key, params);
@@ -394,6 +433,7 @@ export class SmartSegmentBadge extends LitElement {
     if (open === this._open) return;
     this._open = open;
     this._openedBy = open ? by : null;
+    if (open && this._state === 'ready') void this._loadFeatures();
     if (open && byUser) {
       fire(this, 'smart-segment-open', {
         contactId: this.contactId || this.contact?.id || '',
