@@ -23,6 +23,7 @@ export const MODEL_PROPERTY = 'smart_segment_model';
 export const WRITEBACK_PROPERTIES: readonly string[] = [SEGMENT_PROPERTY, STRATEGY_PROPERTY, MODEL_PROPERTY];
 /** HubSpot's batch update takes at most 100 inputs. */
 export const BATCH_SIZE = 100;
+const DEFAULT_CONCURRENCY = 4;
 export const CHECKPOINT_KEY = 'writeback.checkpoint';
 
 /** What write-back needs from the HubSpot client (getProperty resolves null for a missing property). */
@@ -62,6 +63,8 @@ export interface WriteBackProgress {
 export interface WriteBackOptions {
   dryRun?: boolean;
   onProgress?: (progress: WriteBackProgress) => void;
+  /** Batch requests in flight. Default 4. */
+  concurrency?: number;
   /** Cooperative cancellation, checked between batches (a crash behaves the same way). */
   signal?: { readonly aborted: boolean };
 }
@@ -339,24 +342,57 @@ export async function writeBack(
     await ensureSchema(client, model, () => report.requests++, report.schema);
   }
 
-  for (let start = 0; start < pending.length; start += BATCH_SIZE) {
-    if (options.signal?.aborted) throw new WriteBackAborted(report);
-    const batch = pending.slice(start, start + BATCH_SIZE);
-    report.requests++;
-    const result = await client.batchUpdate('contacts', batch);
-    const failed = new Set(failedIdsOf(result));
-    const written = batch.filter((input) => !failed.has(input.id));
-    const last = batch[batch.length - 1]!.id;
-    await store.transaction(async () => {
-      if (written.length) await store.mergeContactProperties(written);
-      await store.setState(CHECKPOINT_KEY, { modelId: id, lastId: last, complete: false } satisfies Checkpoint);
-    });
-    report.batches++;
-    report.updated += written.length;
-    report.failed += failed.size;
-    for (const f of failed) report.failedIds.push(f);
-    progress();
-  }
+  // Several batches in flight (the client's limiter keeps the portal under its rate limit). Each batch's
+  // store update commits on its own; the checkpoint names the end of the contiguous finished prefix.
+  const batches: BatchUpdateInput[][] = [];
+  for (let start = 0; start < pending.length; start += BATCH_SIZE) batches.push(pending.slice(start, start + BATCH_SIZE));
+  const finished: boolean[] = batches.map(() => false);
+  let prefix = -1;
+  let next = 0;
+  let stop = false;
+  let commits: Promise<void> = Promise.resolve();
+  const worker = async (): Promise<void> => {
+    while (!stop && next < batches.length) {
+      if (options.signal?.aborted) {
+        stop = true;
+        break;
+      }
+      const index = next++;
+      const batch = batches[index]!;
+      report.requests++;
+      let result: unknown;
+      try {
+        result = await client.batchUpdate('contacts', batch);
+      } catch (error) {
+        stop = true;
+        throw error;
+      }
+      const failed = new Set(failedIdsOf(result));
+      const written = batch.filter((input) => !failed.has(input.id));
+      const commit = commits.then(async () => {
+        finished[index] = true;
+        while (finished[prefix + 1]) prefix++;
+        const lastId = prefix >= 0 ? batches[prefix]!.at(-1)!.id : (resumeAfter ?? '');
+        await store.transaction(async () => {
+          if (written.length) await store.mergeContactProperties(written);
+          await store.setState(CHECKPOINT_KEY, { modelId: id, lastId, complete: false } satisfies Checkpoint);
+        });
+      });
+      commits = commit.catch(() => {});
+      await commit;
+      report.batches++;
+      report.updated += written.length;
+      report.failed += failed.size;
+      for (const f of failed) report.failedIds.push(f);
+      progress();
+    }
+  };
+  const workers = Array.from({ length: Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, batches.length) }, worker);
+  const settled = await Promise.allSettled(workers);
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+  // Only cancellation leaves batches unsent without an error.
+  if (next < batches.length) throw new WriteBackAborted(report);
 
   if (!checkpoint || checkpoint.modelId !== id || !checkpoint.complete || pending.length > 0) {
     await store.setState(CHECKPOINT_KEY, {

@@ -303,29 +303,64 @@ describe('write-back to the sandbox portal', () => {
   test('a run killed mid-way resumes where it stopped, without writing any contact twice', async () => {
     const store = await freshStore();
     const assignments = assignAll(ids, m1.segments);
-    let sent = 0;
-    const crashing: WriteBackClient = {
+    const sent: string[] = [];
+    let calls = 0;
+    const recording = (crashAt: number): WriteBackClient => ({
       getProperty: (t, n) => client.getProperty(t, n),
       createPropertyGroup: (t, g) => client.createPropertyGroup(t, g),
       createProperty: (t, p) => client.createProperty(t, p),
       updateProperty: (t, n, u) => client.updateProperty(t, n, u),
-      batchUpdate: (t, inputs) => {
-        if (++sent === 2) throw new Error('process killed');
-        return client.batchUpdate(t, inputs);
+      batchUpdate: async (t, inputs) => {
+        if (++calls === crashAt) throw new Error('process killed');
+        const result = await client.batchUpdate(t, inputs);
+        for (const input of inputs) sent.push(input.id);
+        return result;
       },
-    };
-    await assert.rejects(writeBack({ client: crashing, store, portalId: sandbox.portalId }, m1, assignments), /process killed/);
-    assert.equal(batchUpdates(), 1);
+    });
+    await assert.rejects(
+      writeBack({ client: recording(2), store, portalId: sandbox.portalId }, m1, assignments, { concurrency: 1 }),
+      /process killed/,
+    );
+    assert.equal(sent.length, 100);
     const checkpoint = (await store.getState('writeback.checkpoint')) as { lastId: string; complete: boolean };
     assert.equal(checkpoint.lastId, ids[99]);
     assert.equal(checkpoint.complete, false);
 
-    const resumed = await writeBack({ client, store, portalId: sandbox.portalId }, m1, assignments);
+    const resumed = await writeBack({ client: recording(0), store, portalId: sandbox.portalId }, m1, assignments);
     assert.equal(resumed.resumedAfter, ids[99]);
     assert.equal(resumed.skipped, 100);
     assert.equal(resumed.updated, CONTACTS - 100);
-    // 1 batch before the crash + 2 after it = 3: no contact was sent twice.
-    assert.equal(batchUpdates(), 3);
+    // Every contact was sent exactly once over both runs.
+    assert.equal(sent.length, CONTACTS);
+    assert.equal(new Set(sent).size, CONTACTS);
+    for (const a of assignments) assert.equal(sandbox.data.getContact(a.id)?.properties[SEGMENT_PROPERTY], a.segment);
+  });
+
+  test('a crash with several batches in flight loses nothing and resends nothing that was confirmed', async () => {
+    const store = await freshStore();
+    const assignments = assignAll(ids, m1.segments);
+    const confirmed: string[] = [];
+    let calls = 0;
+    const flaky: WriteBackClient = {
+      getProperty: (t, n) => client.getProperty(t, n),
+      createPropertyGroup: (t, g) => client.createPropertyGroup(t, g),
+      createProperty: (t, p) => client.createProperty(t, p),
+      updateProperty: (t, n, u) => client.updateProperty(t, n, u),
+      batchUpdate: async (t, inputs) => {
+        // The second batch dies while the first and third are in flight.
+        if (++calls === 2) throw new Error('connection reset');
+        const result = await client.batchUpdate(t, inputs);
+        for (const input of inputs) confirmed.push(input.id);
+        return result;
+      },
+    };
+    await assert.rejects(writeBack({ client: flaky, store, portalId: sandbox.portalId }, m1, assignments, { concurrency: 3 }), /connection reset/);
+    const checkpoint = (await store.getState('writeback.checkpoint')) as { lastId: string };
+    assert.equal(checkpoint.lastId, ids[99], 'the checkpoint stops before the failed batch');
+
+    const resumed = await writeBack({ client, store, portalId: sandbox.portalId }, m1, assignments);
+    assert.equal(resumed.updated, CONTACTS - confirmed.length);
+    assert.equal(resumed.skipped, confirmed.length);
     for (const a of assignments) assert.equal(sandbox.data.getContact(a.id)?.properties[SEGMENT_PROPERTY], a.segment);
   });
 
@@ -335,6 +370,7 @@ describe('write-back to the sandbox portal', () => {
     const signal = { aborted: false };
     await assert.rejects(
       writeBack({ client, store, portalId: sandbox.portalId }, m1, assignments, {
+        concurrency: 1,
         signal,
         onProgress: (p) => {
           if (p.updated >= 100) signal.aborted = true;
