@@ -103,7 +103,7 @@ export const listStyles = css`
     contain: strict;
   }
   .table {
-    min-width: 980px;
+    min-width: 940px;
   }
   .row {
     display: grid;
@@ -122,7 +122,16 @@ export const listStyles = css`
     background: var(--_surface-alt);
   }
   .head .row {
+    height: auto;
+    min-height: var(--_row-height);
     border-bottom: 1px solid var(--_border);
+  }
+  .head .cell {
+    padding: 4px 8px 4px 12px;
+    white-space: normal;
+  }
+  .head .cell.num {
+    padding: 4px 12px 4px 4px;
   }
   .body {
     position: relative;
@@ -147,7 +156,7 @@ export const listStyles = css`
   .sort {
     display: inline-flex;
     align-items: center;
-    gap: 4px;
+    gap: 3px;
     max-width: 100%;
     padding: 4px 0;
     border: 0;
@@ -155,13 +164,17 @@ export const listStyles = css`
     font: inherit;
     font-size: 12px;
     font-weight: 600;
-    text-transform: uppercase;
-    letter-spacing: 0.03em;
+    line-height: 1.3;
+    text-align: inherit;
     color: var(--_text);
     cursor: pointer;
   }
   .cell.num .sort {
     flex-direction: row-reverse;
+  }
+  .sort-label {
+    min-width: 0;
+    overflow-wrap: anywhere;
   }
   .sort-icon {
     color: var(--_muted);
@@ -179,7 +192,12 @@ export const listStyles = css`
     display: inline-flex;
     align-items: center;
     gap: 6px;
+    max-width: 100%;
     font-size: 13px;
+  }
+  .seg-label {
+    overflow: hidden;
+    text-overflow: ellipsis;
   }
   .message {
     padding: 48px 16px;

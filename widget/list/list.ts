@@ -355,7 +355,7 @@ export class SmartSegmentList extends LitElement {
   private _renderTable(): TemplateResult {
     const tr = (key: string, params?: Record<string, string | number>) => this._i18n.t(key, params);
     const columns = this._columns();
-    const template = `minmax(170px, 1.4fr) minmax(200px, 1.6fr) minmax(110px, 1fr) minmax(140px, 1fr) repeat(${columns.length - 4}, minmax(110px, 0.8fr))`;
+    const template = `minmax(140px, 1.3fr) minmax(170px, 1.5fr) minmax(96px, 0.9fr) minmax(120px, 1fr) repeat(${columns.length - 4}, minmax(104px, 1fr))`;
     const count = this._rows.length;
     if (count === 0) {
       return html`<div class="state" role="status">
@@ -396,8 +396,8 @@ export class SmartSegmentList extends LitElement {
     const sorted = this._sort?.key === column.key ? this._sort.direction : null;
     const icon = sorted === 'ascending' ? '▲' : sorted === 'descending' ? '▼' : '↕';
     return html`<div class="cell ${column.numeric ? 'num' : ''}" role="columnheader" aria-sort=${sorted ?? 'none'}>
-      <button class="sort" type="button" @click=${() => this._onSort(column.key)}>
-        <span>${column.label}</span><span class="sort-icon" aria-hidden="true">${icon}</span>
+      <button class="sort" type="button" title=${column.label} @click=${() => this._onSort(column.key)}>
+        <span class="sort-label">${column.label}</span><span class="sort-icon" aria-hidden="true">${icon}</span>
       </button>
     </div>`;
   }
@@ -417,7 +417,10 @@ export class SmartSegmentList extends LitElement {
       <div class="cell" role="cell">${snapshot.emails[row]}</div>
       <div class="cell" role="cell">${snapshot.cities[row]}</div>
       <div class="cell" role="cell">
-        <span class="seg"><span class="dot" style="background:${display.color}" aria-hidden="true"></span>${display.label}</span>
+        <span class="seg" title=${display.label}
+          ><span class="dot" style="background:${display.color}" aria-hidden="true"></span
+          ><span class="seg-label">${display.label}</span></span
+        >
       </div>
       ${columns
         .slice(4)
