@@ -5,7 +5,7 @@
  * grant revoked). A disconnected portal makes `getToken()` reject with `PortalDisconnectedError`; nothing
  * here throws anything else for an expected HubSpot answer.
  */
-import { decrypt, encrypt } from '../crypto.js';
+import { decrypt, DecryptionError, encrypt } from '../crypto.js';
 import type { TokenProvider } from '../hubspot/token.js';
 import type { OAuthAppConfig } from './config.js';
 import type { PortalRecord, PortalStore } from './portal-store.js';
@@ -43,6 +43,9 @@ export interface PortalTokensOptions {
   log?: (line: string) => void;
 }
 
+export const UNREADABLE_MESSAGE =
+  'The stored HubSpot tokens cannot be decrypted (TOKEN_ENCRYPTION_KEY changed since the install). Restore the key, or install Smart Segments again.';
+
 export const UNINSTALLED_MESSAGE =
   'HubSpot refused the refresh token (the app was uninstalled or its access revoked). An admin must install Smart Segments again.';
 
@@ -76,8 +79,20 @@ export class PortalTokens {
   /** A valid access token, refreshed first when it expires within the skew. */
   async getToken(portalId: string): Promise<string> {
     const p = await this.load(portalId);
-    if (p.expiresAt - this.skew > this.now()) return decrypt(this.options.key, p.accessToken, accessAad(portalId));
+    if (p.expiresAt - this.skew > this.now()) return this.open(portalId, p.accessToken, accessAad(portalId));
     return this.refresh(portalId, false);
+  }
+
+  /** Decrypts; a value that no longer opens disconnects the portal with a message naming the key. */
+  private async open(portalId: string, sealed: string, aad: string): Promise<string> {
+    try {
+      return decrypt(this.options.key, sealed, aad);
+    } catch (e) {
+      if (!(e instanceof DecryptionError)) throw e;
+      await this.options.store.markDisconnected(portalId, UNREADABLE_MESSAGE);
+      this.options.log?.(`oauth: portal ${portalId} disconnected: ${e.message}`);
+      throw new PortalDisconnectedError(portalId, UNREADABLE_MESSAGE);
+    }
   }
 
   /** Single-flight per portal: concurrent callers share one refresh request. */
@@ -100,8 +115,8 @@ export class PortalTokens {
     const { key, config, store, log } = this.options;
     const p = await this.load(portalId);
     // Another process (or an earlier caller) may have refreshed already.
-    if (!force && p.expiresAt - this.skew > this.now()) return decrypt(key, p.accessToken, accessAad(portalId));
-    const refreshToken = decrypt(key, p.refreshToken, refreshAad(portalId));
+    if (!force && p.expiresAt - this.skew > this.now()) return this.open(portalId, p.accessToken, accessAad(portalId));
+    const refreshToken = await this.open(portalId, p.refreshToken, refreshAad(portalId));
     let fresh: TokenSet;
     try {
       fresh = await refreshTokens(config, refreshToken, { now: this.now, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
@@ -112,6 +127,8 @@ export class PortalTokens {
         throw new PortalDisconnectedError(portalId, UNINSTALLED_MESSAGE);
       }
       log?.(`oauth: refreshing portal ${portalId} failed: ${e instanceof Error ? e.message : String(e)}`);
+      // A transient failure inside the early-refresh margin: the current token still works for a while.
+      if (!force && p.expiresAt > this.now()) return this.open(portalId, p.accessToken, accessAad(portalId));
       throw e;
     }
     await store.updateTokens(portalId, sealTokens(key, portalId, fresh));

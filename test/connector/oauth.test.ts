@@ -10,7 +10,7 @@ import { createInstallHandler, InstallStates } from '../../connector/oauth/insta
 import { applyMarketplaceMigrations } from '../../connector/oauth/migrations.js';
 import { PglitePortalStore } from '../../connector/oauth/pglite-store.js';
 import { MemoryPortalStore, type PortalRecord } from '../../connector/oauth/portal-store.js';
-import { PortalDisconnectedError, PortalTokens, UNINSTALLED_MESSAGE } from '../../connector/oauth/provider.js';
+import { PortalDisconnectedError, PortalTokens, UNINSTALLED_MESSAGE, UNREADABLE_MESSAGE } from '../../connector/oauth/provider.js';
 import { exchangeCode, OAuthError } from '../../connector/oauth/tokens.js';
 import { startSandbox, type SandboxServer } from '../../connector/sandbox/server.js';
 import { openStore } from '../../connector/store.js';
@@ -248,6 +248,24 @@ describe('refreshing token provider', () => {
     sandbox.oauth.revokeRefreshTokens();
     await assert.rejects(client().listPage('contacts', { limit: 1, properties: [] }), (e: unknown) => e instanceof Error && e.name === 'HubSpotError');
     assert.equal((await store.get(portalId))!.status, 'disconnected');
+  });
+
+  test('a transient refresh failure keeps the current token while it still works, then reports the error', async () => {
+    const offline = new PortalTokens({ config, store, key, now, fetch: () => Promise.reject(new Error('ECONNRESET')) });
+    const current = decrypt(key, (await store.get(portalId))!.accessToken, `portal:${portalId}:access`);
+    clock += 1800 * 1000 - 60_000;
+    assert.equal(await offline.getToken(portalId), current);
+    clock += 60_000;
+    await assert.rejects(offline.getToken(portalId), (e: unknown) => e instanceof OAuthError && e.code === 'network' && /ECONNRESET/.test(e.message));
+    assert.equal((await store.get(portalId))!.status, 'connected');
+  });
+
+  test('tokens sealed under another key disconnect the portal with a message naming TOKEN_ENCRYPTION_KEY', async () => {
+    const rotated = new PortalTokens({ config, store, key: Buffer.alloc(32, 4), now });
+    await assert.rejects(rotated.getToken(portalId), (e: unknown) => e instanceof PortalDisconnectedError && e.reason === UNREADABLE_MESSAGE);
+    const p = (await store.get(portalId))!;
+    assert.equal(p.status, 'disconnected');
+    assert.match(p.disconnectedReason!, /TOKEN_ENCRYPTION_KEY changed/);
   });
 
   test('an unknown portal is reported as not installed', async () => {
