@@ -36,6 +36,14 @@ function clientFor(sandbox: SandboxServer, options: { token?: string; retry?: Re
   });
 }
 
+/**
+ * Incremental windows end just before "now" (LT): a change made in the same millisecond as the sync's
+ * start belongs to the next sync. Tests that expect a change picked up let the clock move first.
+ */
+function clockMoves(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 function ctxFor(sandbox: SandboxServer, store: Store, client = clientFor(sandbox)): SyncContext {
   return { client, store, portalId: sandbox.portalId, config };
 }
@@ -107,6 +115,7 @@ describe('sync against the sandbox portal', () => {
     sandbox.data.archiveContact(c3.id);
     sandbox.data.archiveDeal(d2.id);
 
+    await clockMoves();
     const result = await incrementalSync(ctx, { overlapMs: 0 });
     assert.equal(result.mode, 'incremental');
     assert.equal(result.contacts.upserted, 3); // two edited, one created
@@ -188,6 +197,7 @@ describe('sync against the sandbox portal', () => {
       sandbox.data.updateContact(sandbox.data.listContacts()[5]!.id, { email: 'x@y.ua' });
       const abort = new AbortController();
       abort.abort();
+      await clockMoves();
       await assert.rejects(incrementalSync(ctxFor(sandbox, store), { signal: abort.signal, overlapMs: 0 }), SyncAborted);
       const inc = await incrementalSync(ctxFor(sandbox, store), { overlapMs: 0 });
       assert.equal(inc.resumed, true);
@@ -229,6 +239,7 @@ describe('sync under faults', () => {
       sandbox.inject({ nextStatuses: [502, 429, 503], rate429: 0.2, rate5xx: 0.1, malformedRate: 0.05 });
       await fullSync(ctxFor(sandbox, store, client));
       sandbox.data.updateContact(sandbox.data.listContacts()[0]!.id, { email: 'storm@example.ua' });
+      await clockMoves();
       await incrementalSync(ctxFor(sandbox, store, client), { overlapMs: 0 });
       sandbox.clearFaults();
       await assertMirrors(store, sandbox);
