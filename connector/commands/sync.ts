@@ -107,8 +107,7 @@ export async function run(args: ParsedArgs, io: CliIo): Promise<number> {
     // keep-alive connection to HubSpot stale for the first API call.
     const database = await openStore({ dataDir: join(resolve(cwd, config.dataDir), 'store'), portalId: 'unknown' });
     store = database;
-    const info = await client.tokenInfo();
-    const portalId = String(info.hub_id);
+    const portalId = await client.portalId();
     store = database.withPortal(portalId);
     const ctx = { client, store, portalId, config };
     const previous = await lastSync(store);

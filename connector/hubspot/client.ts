@@ -352,6 +352,21 @@ export class HubSpotClient {
     );
   }
 
+  /**
+   * The portal (hub) id of the current token. `GET /account-info/v3/details` answers for private-app and
+   * OAuth tokens alike; where it is missing (404), the OAuth token metadata's hub_id is used.
+   */
+  async portalId(): Promise<string> {
+    const details = await this.request<{ portalId?: number }>({
+      method: 'GET',
+      path: '/account-info/v3/details',
+      route: 'GET /account-info/v3/details',
+      nullOn: [404],
+    });
+    if (details && typeof details.portalId === 'number') return String(details.portalId);
+    return String((await this.tokenInfo()).hub_id);
+  }
+
   // ---- The request loop -----------------------------------------------------------------------
 
   private requireBody<T>(value: T | null, what: string): T {

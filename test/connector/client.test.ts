@@ -206,6 +206,20 @@ describe('HubSpotClient request shapes', () => {
   });
 });
 
+describe('HubSpotClient portal id', () => {
+  test('comes from the account details, or from the token metadata where those are missing', async () => {
+    script = [{ status: 200, body: { portalId: 777, accountType: 'STANDARD', timeZone: 'Europe/Kyiv' } }];
+    const { client } = makeClient();
+    assert.equal(await client.portalId(), '777');
+    script = [
+      { status: 404, body: { status: 'error', message: 'No route', category: 'OBJECT_NOT_FOUND' } },
+      { status: 200, body: { token: 'test-token', hub_id: 4242 } },
+    ];
+    assert.equal(await client.portalId(), '4242');
+    assert.deepEqual(seen.map((s) => s.url), ['/account-info/v3/details', '/account-info/v3/details', '/oauth/v1/access-tokens/test-token']);
+  });
+});
+
 describe('HubSpotClient retries', () => {
   test('a ten-secondly 429 pauses the portal for at least a second, then succeeds', async () => {
     script = [rateLimited('TEN_SECONDLY_ROLLING', { 'X-HubSpot-RateLimit-Interval-Milliseconds': '10000', 'X-HubSpot-RateLimit-Max': '110', 'X-HubSpot-RateLimit-Remaining': '0' })];
