@@ -82,6 +82,26 @@ describe('the demo, end to end', () => {
     await page.locator('smart-segment-badge button.badge', { hasText: 'Not segmented yet' }).waitFor();
   });
 
+  test('the contact picker and Previous / Next move between contacts', async () => {
+    const snapshot = app.server.snapshot();
+    const row = snapshot.ids.indexOf(contactId);
+    // Next contact, then back with Previous
+    await page.getByRole('button', { name: /Next contact/ }).click();
+    await page.waitForURL(`**/?contact=${snapshot.ids[row + 1]}`);
+    await page.getByRole('button', { name: /Previous contact/ }).click();
+    await page.waitForURL(`**/?contact=${contactId}`);
+    // Search by email with the keyboard
+    const target = snapshot.ids.length - 1;
+    await page.getByRole('combobox', { name: 'Find a contact' }).fill(snapshot.emails[target] as string);
+    await page.locator('#picker-list [role="option"]').first().waitFor();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/?contact=${snapshot.ids[target]}`);
+    await page.locator('.identity h1', { hasText: snapshot.lastnames[target] as string }).waitFor();
+    await page.goto(`${base}/?contact=${contactId}`);
+    await page.locator('smart-segment-badge button.badge', { hasText: 'Not segmented yet' }).waitFor();
+  });
+
   test('the explorer opens in a modal, fits and publishes; the segment is written back to the portal', async () => {
     await page.click('#open-explorer');
     const dialog = page.getByRole('dialog', { name: 'Segment explorer' });
