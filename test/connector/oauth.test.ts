@@ -268,6 +268,15 @@ describe('refreshing token provider', () => {
     assert.match(p.disconnectedReason!, /TOKEN_ENCRYPTION_KEY changed/);
   });
 
+  test('the client\'s token-info call reports the installed portal; an expired token is no longer known', async () => {
+    const info = await client().tokenInfo();
+    assert.equal(info.hub_id, sandbox.portalId);
+    assert.deepEqual(info.scopes, [...REQUIRED_SCOPES]);
+    const token = await tokens.getToken(portalId);
+    sandbox.oauth.expireAccessTokens();
+    assert.equal((await fetch(`${sandbox.url}/oauth/v1/access-tokens/${token}`)).status, 404);
+  });
+
   test('an unknown portal is reported as not installed', async () => {
     await assert.rejects(tokens.getToken('999'), /portal 999 is disconnected: Smart Segments is not installed/);
   });
