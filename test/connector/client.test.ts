@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { HubSpotClient } from '../../connector/hubspot/client.js';
 import { HubSpotError } from '../../connector/hubspot/errors.js';
 import { PortalLimiter } from '../../connector/hubspot/limiter.js';
+import { parseHubSpotTime, propertiesFor, toStoredRecord } from '../../connector/hubspot/mapping.js';
 import type { Clock } from '../../connector/hubspot/limiter.js';
 import { staticTokenProvider } from '../../connector/hubspot/token.js';
 import type { TokenProvider } from '../../connector/hubspot/token.js';
@@ -333,5 +334,25 @@ describe('HubSpotClient retries', () => {
     await client.search('deals', { limit: 10 });
     assert.equal(seen.length, 2);
     assert.equal(clock.now() - start, 1000);
+  });
+});
+
+describe('mapping HubSpot objects', () => {
+  test('times may be ISO strings or epoch-millisecond strings', () => {
+    assert.equal(parseHubSpotTime('2026-11-01T00:00:00.000Z'), Date.UTC(2026, 10, 1));
+    assert.equal(parseHubSpotTime('1761955200000'), 1761955200000);
+    assert.ok(Number.isNaN(parseHubSpotTime('')));
+    assert.ok(Number.isNaN(parseHubSpotTime(null)));
+  });
+
+  test('a stored record keeps the properties verbatim and takes its time from the last-modified property', () => {
+    const r = toStoredRecord('deals', { id: '5', properties: { amount: '1,234.50', hs_lastmodifieddate: '1761955200000' }, updatedAt: '2020-01-01T00:00:00Z' });
+    assert.deepEqual(r, { id: '5', properties: { amount: '1,234.50', hs_lastmodifieddate: '1761955200000' }, updatedAt: '2025-11-01T00:00:00.000Z', archived: false });
+  });
+
+  test('contacts are read with the configured satisfaction and distance properties too', () => {
+    const props = propertiesFor('contacts', { satisfactionProperty: 'csat', distanceProperty: 'km_to_store' });
+    for (const p of ['email', 'city', 'country', 'hs_feedback_last_nps_rating', 'lastmodifieddate', 'smart_segment', 'csat', 'km_to_store']) assert.ok(props.includes(p), p);
+    assert.deepEqual(propertiesFor('deals'), ['amount', 'dealstage', 'closedate', 'pipeline', 'dealname', 'hs_lastmodifieddate']);
   });
 });
