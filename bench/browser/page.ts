@@ -1,0 +1,163 @@
+/**
+ * The bench page's script (bundled by bench/browser.ts with rollup): exposes measurements to Playwright as
+ * `window.bench`. The page loads the product bundle (dist/bundle/smart-segments.js) for the elements; the
+ * widget's IndexedDB cache is bundled in from its compiled module (`bench:widget-cache`, see cache.d.ts).
+ */
+import { closeCache, DEFAULT_DB_NAME, loadSnapshot, saveSnapshot } from 'bench:widget-cache';
+import { paperTable } from '../../src/synthetic.js';
+import type { Snapshot } from '../../src/types.js';
+
+const CITIES = ['Kyiv', 'Brovary', 'Irpin', 'Bucha', 'Fastiv', 'Poltava', 'Kharkiv', 'Dnipro'];
+
+/** A snapshot of n synthetic contacts shaped as the connector serves it. */
+export function makeSnapshot(n: number): Snapshot {
+  const { table } = paperTable({ n, seed: 11 });
+  const values: (number | null)[] = new Array<number | null>(table.values.length);
+  for (let i = 0; i < table.values.length; i++) values[i] = i % 97 === 5 ? null : table.values[i]!;
+  return {
+    kind: 'smart-segments-snapshot',
+    version: 1,
+    etag: `bench-${n}`,
+    portalId: 'bench',
+    generatedAt: '2026-11-01T00:00:00.000Z',
+    asOf: '2026-11-01',
+    features: [...table.columns],
+    ids: table.ids.map((_, i) => String(1001 + i)),
+    firstnames: table.ids.map((_, i) => `First${i % 300}`),
+    lastnames: table.ids.map((_, i) => `Lastname${i % 1000}`),
+    emails: table.ids.map((_, i) => `contact${i}@example.com`),
+    cities: table.ids.map((_, i) => CITIES[i % CITIES.length]!),
+    countries: table.ids.map(() => 'Ukraine'),
+    values,
+    nps: Array.from(table.nps!, (v) => v),
+    segments: table.ids.map((_, i) => ['loyal', 'profitable', 'risky', ''][i % 4]!),
+  };
+}
+
+const frame = (): Promise<number> => new Promise((resolve) => requestAnimationFrame(resolve));
+
+async function cacheSave(n: number, dbName = DEFAULT_DB_NAME): Promise<{ ms: number; ok: boolean }> {
+  const snapshot = makeSnapshot(n);
+  const t = performance.now();
+  const ok = await saveSnapshot(snapshot, dbName);
+  return { ms: performance.now() - t, ok };
+}
+
+async function cacheLoad(dbName = DEFAULT_DB_NAME): Promise<{ coldMs: number; warmMs: number; rows: number }> {
+  let t = performance.now();
+  const a = await loadSnapshot(dbName);
+  const coldMs = performance.now() - t;
+  t = performance.now();
+  await loadSnapshot(dbName);
+  const warmMs = performance.now() - t;
+  await closeCache(dbName);
+  return { coldMs, warmMs, rows: a?.ids.length ?? 0 };
+}
+
+/** Explorer from cache: element added -> its controls are in the DOM -> the next frame (painted). */
+async function explorerPaint(apiBase: string): Promise<{ readyMs: number; paintMs: number; rows: string }> {
+  await customElements.whenDefined('smart-segment-explorer');
+  const t = performance.now();
+  const el = document.createElement('smart-segment-explorer');
+  el.setAttribute('api-base', apiBase);
+  document.body.append(el);
+  const deadline = t + 30_000;
+  let readyMs: number;
+  for (;;) {
+    await frame();
+    const controls = el.shadowRoot?.querySelector('[part="controls"]');
+    if (controls) {
+      readyMs = performance.now() - t;
+      break;
+    }
+    if (performance.now() > deadline) throw new Error('explorer never showed its controls');
+  }
+  await frame();
+  const paintMs = performance.now() - t;
+  const text = el.shadowRoot?.textContent ?? '';
+  const m = /([\d,.\s\u00a0\u202f]+)\s*(contacts|customers)/i.exec(text);
+  return { readyMs, paintMs, rows: m ? m[0].trim() : '' };
+}
+
+/** The list with n rows: first render, then a scroll through the whole list driven one step per frame. */
+async function listScroll(n: number, frames: number): Promise<{ renderMs: number; intervals: number[]; rowsRendered: number; scrollHeight: number }> {
+  const snapshot = makeSnapshot(n);
+  await customElements.whenDefined('smart-segment-list');
+  const t = performance.now();
+  const el = document.createElement('smart-segment-list') as HTMLElement & { snapshot: Snapshot; updateComplete: Promise<boolean> };
+  el.setAttribute('no-cache', '');
+  el.snapshot = snapshot;
+  document.body.append(el);
+  await el.updateComplete;
+  await frame();
+  const renderMs = performance.now() - t;
+  const scroller = el.shadowRoot!.querySelector('.scroller') as HTMLElement;
+  const max = scroller.scrollHeight - scroller.clientHeight;
+  const intervals: number[] = [];
+  let last = await frame();
+  for (let f = 1; f <= frames; f++) {
+    // A long fling: every frame lands on rows not rendered before (about max / frames px a step).
+    scroller.scrollTop = Math.round((max * f) / frames);
+    const now = await frame();
+    intervals.push(now - last);
+    last = now;
+  }
+  const rowsRendered = el.shadowRoot!.querySelectorAll('[role="row"]').length;
+  el.remove();
+  return { renderMs, intervals, rowsRendered, scrollHeight: scroller.scrollHeight };
+}
+
+/** Our Lloyd in the bench worker. */
+function workerCall<T>(worker: Worker, message: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    worker.onmessage = (e: MessageEvent<{ ok: boolean; error?: string }>) => (e.data.ok ? resolve(e.data as T) : reject(new Error(e.data.error)));
+    worker.onerror = (e) => reject(new Error(e.message));
+    worker.postMessage(message);
+  });
+}
+
+let benchWorker: Worker | null = null;
+function getBenchWorker(): Worker {
+  benchWorker ??= new Worker('/dist/bench/browser/worker.js', { type: 'module' });
+  return benchWorker;
+}
+
+async function workerLloyd(n: number, repeats: number): Promise<unknown> {
+  return workerCall(getBenchWorker(), { task: 'lloyd', n, repeats });
+}
+
+async function workerHold(n: number): Promise<unknown> {
+  return workerCall(getBenchWorker(), { task: 'hold', n });
+}
+
+async function workerRelease(): Promise<unknown> {
+  return workerCall(getBenchWorker(), { task: 'release', n: 0 });
+}
+
+/** The product's worker (dist/bundle/fit-worker.js) through its protocol: postMessage -> 'done'. */
+async function productFit(n: number, k: number | 'auto'): Promise<{ ms: number; k: number; iterations: number }> {
+  const { table } = paperTable({ n, seed: 20_240_601, noise: 0.5 });
+  const worker = new Worker('/dist/bundle/fit-worker.js', { type: 'module' });
+  try {
+    const t = performance.now();
+    const done = await new Promise<{ model: { k: number; quality: { iterations: number } } }>((resolve, reject) => {
+      worker.onmessage = (e: MessageEvent<{ type: string; model?: unknown; message?: string }>) => {
+        if (e.data.type === 'done') resolve(e.data as never);
+        else if (e.data.type === 'error') reject(new Error(e.data.message));
+      };
+      worker.onerror = (e) => reject(new Error(e.message));
+      worker.postMessage({ type: 'fit', table: { ids: table.ids, columns: table.columns, values: table.values, nps: table.nps }, options: { k, method: 'kmeans', seed: 20_240_601 } }, [table.values.buffer]);
+    });
+    return { ms: performance.now() - t, k: done.model.k, iterations: done.model.quality.iterations };
+  } finally {
+    worker.terminate();
+  }
+}
+
+async function memory(): Promise<unknown> {
+  const p = performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<unknown> };
+  if (!p.measureUserAgentSpecificMemory) return { unavailable: `measureUserAgentSpecificMemory missing (crossOriginIsolated: ${String(crossOriginIsolated)})` };
+  return p.measureUserAgentSpecificMemory();
+}
+
+(window as unknown as { bench: unknown }).bench = { cacheSave, cacheLoad, explorerPaint, listScroll, workerLloyd, workerHold, workerRelease, productFit, memory };

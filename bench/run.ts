@@ -1,0 +1,153 @@
+/**
+ * `npm run bench [-- --quick] [-- --only fit,sync,writeback,browser]`: measures every hot path in one run
+ * and writes BENCHMARKS.md (each figure beside its reference, as a ratio, with the machine noted).
+ * Sections that were not run keep their previous text in BENCHMARKS.md.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { browserSection } from './browser.js';
+import { fitSection } from './fit.js';
+import { syncSection, writebackSection } from './sync.js';
+import { describeMachine, secs } from './util.js';
+import type { BenchOptions, Machine, Section, Shared } from './util.js';
+
+/** The package root: the nearest directory above this file with a package.json (works from dist/ and under tsx). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+const ROOT = packageRoot();
+const OUT = join(ROOT, 'BENCHMARKS.md');
+const SECTIONS = ['fit', 'sync', 'writeback', 'browser'] as const;
+type SectionId = (typeof SECTIONS)[number];
+
+const USAGE = `Usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}]
+  --quick   smaller sizes (fit 10k/100k, sync 1k contacts, write-back 5k, browser 10k rows), ~2 minutes
+  --only    run only these sections; the others keep their text in BENCHMARKS.md
+`;
+
+export function parseArgs(argv: readonly string[]): { quick: boolean; only: SectionId[]; help: boolean } {
+  let quick = false;
+  let help = false;
+  let only: SectionId[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') quick = true;
+    else if (a === '--help' || a === '-h') help = true;
+    else if (a === '--only' || a.startsWith('--only=')) {
+      const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i] ?? '';
+      only = value.split(',').map((s) => s.trim()).filter(Boolean) as SectionId[];
+      for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section "${s}"; known: ${SECTIONS.join(', ')}`);
+    } else throw new Error(`unknown option ${a}\n${USAGE}`);
+  }
+  return { quick, only, help };
+}
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|');
+
+export function renderSection(section: Section, quick: boolean): string {
+  const lines = [`<!-- section:${section.id} -->`, `## ${section.title}${quick ? ' (--quick)' : ''}`, ''];
+  lines.push('| Measure | Ours | Reference | Ratio | Goal | Met |', '|---|---:|---:|---:|---|---|');
+  for (const r of section.rows) lines.push(`| ${[r.measure, r.value, r.reference, r.ratio, r.goal, r.met].map(cell).join(' | ')} |`);
+  lines.push('');
+  for (const n of section.notes) lines.push(`- ${n}`);
+  lines.push(`- Section time: ${secs(section.seconds)}.`, `<!-- /section:${section.id} -->`, '');
+  return lines.join('\n');
+}
+
+function renderMachine(m: Machine, date: string, quick: boolean, sections: readonly string[]): string {
+  return [
+    '<!-- machine -->',
+    `Measured ${date}${quick ? ' with `--quick` (smaller sizes)' : ''}; sections run: ${sections.join(', ')}.`,
+    '',
+    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memory} RAM, ${m.os}; load average at start ${m.load}`,
+    `- Node ${m.node}; ${m.chromium}; ${m.python}`,
+    '<!-- /machine -->',
+  ].join('\n');
+}
+
+const HEADER = `# Benchmarks
+
+Written by \`npm run bench\` (bench/run.ts); every figure in a table was measured in the same run as its
+reference. "Ratio" is how many times better ours is than the reference (above 1 is better) unless the
+row says otherwise. Tests never assert on timings; this file is where speed is shown.
+`;
+
+/** Replaces the marked blocks of the previous file (or builds a new one) with the fresh sections. */
+export function mergeReport(previous: string | null, machine: string, sections: readonly { id: string; text: string }[]): string {
+  let text = previous && previous.includes('<!-- machine -->') ? previous : `${HEADER}\n<!-- machine -->\n<!-- /machine -->\n\n${SECTIONS.map((s) => `<!-- section:${s} -->\n<!-- /section:${s} -->\n`).join('\n')}`;
+  const replace = (open: string, close: string, body: string): void => {
+    const a = text.indexOf(open);
+    const b = text.indexOf(close);
+    if (a < 0 || b < 0) {
+      text += `\n${body}\n`;
+      return;
+    }
+    text = text.slice(0, a) + body.trimEnd() + text.slice(b + close.length);
+  };
+  replace('<!-- machine -->', '<!-- /machine -->', machine);
+  for (const s of sections) replace(`<!-- section:${s.id} -->`, `<!-- /section:${s.id} -->`, s.text);
+  return text.endsWith('\n') ? text : text + '\n';
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const t0 = performance.now();
+  const log = (line: string): void => {
+    process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+  };
+  const options: BenchOptions = { quick: args.quick, only: args.only, log };
+  const shared: Shared = { sklearnSeconds: new Map(), mlKmeansDefaultSeconds: new Map() };
+  const selected = args.only.length > 0 ? SECTIONS.filter((s) => args.only.includes(s)) : [...SECTIONS];
+  const machine = describeMachine();
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const runners: Record<SectionId, () => Promise<Section | Section[]>> = {
+    fit: () => fitSection(options, shared),
+    sync: () => syncSection(options),
+    writeback: () => writebackSection(options),
+    browser: () => browserSection(options, shared),
+  };
+  const rendered: { id: string; text: string }[] = [];
+  let previous: string | null;
+  try {
+    previous = readFileSync(OUT, 'utf8');
+  } catch {
+    previous = null;
+  }
+  for (const id of selected) {
+    log(`section ${id}`);
+    let result: Section | Section[];
+    try {
+      result = await runners[id]();
+    } catch (e) {
+      const error = e as Error;
+      log(`section ${id} failed: ${error.stack ?? error.message}`);
+      result = { id, title: id, rows: [], notes: [`This section failed in this run: ${error.message.split('\n')[0]}`], seconds: 0 };
+    }
+    const list = Array.isArray(result) ? result : [result];
+    const text = list.map((s) => renderSection(s, args.quick)).join('\n');
+    rendered.push({ id, text: `<!-- section:${id} -->\n${text.replace(/<!-- \/?section:[a-z-]+ -->\n?/g, '')}<!-- /section:${id} -->` });
+    process.stdout.write(text + '\n');
+    // Write after every section, so a long run that is interrupted still leaves what it measured.
+    previous = mergeReport(previous, renderMachine(machine, date, args.quick, selected), rendered.slice(-1));
+    writeFileSync(OUT, previous);
+  }
+  log(`done in ${secs((performance.now() - t0) / 1000)}; wrote ${OUT}`);
+  return 0;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`bench: ${(e as Error).message}\n`);
+      process.exit(2);
+    },
+  );
+}
