@@ -47,13 +47,13 @@ export function parseArgs(argv: readonly string[]): { quick: boolean; only: Sect
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
 
-export function renderSection(section: Section, quick: boolean): string {
+export function renderSection(section: Section, quick: boolean, date = ''): string {
   const lines = [`<!-- section:${section.id} -->`, `## ${section.title}${quick ? ' (--quick)' : ''}`, ''];
   lines.push('| Measure | Ours | Reference | Ratio | Goal | Met |', '|---|---:|---:|---:|---|---|');
   for (const r of section.rows) lines.push(`| ${[r.measure, r.value, r.reference, r.ratio, r.goal, r.met].map(cell).join(' | ')} |`);
   lines.push('');
   for (const n of section.notes) lines.push(`- ${n}`);
-  lines.push(`- Section time: ${secs(section.seconds)}.`, `<!-- /section:${section.id} -->`, '');
+  lines.push(`- Section time: ${secs(section.seconds)}${date ? `; measured ${date}` : ''}.`, `<!-- /section:${section.id} -->`, '');
   return lines.join('\n');
 }
 
@@ -68,6 +68,16 @@ function renderMachine(m: Machine, date: string, quick: boolean, sections: reado
   ].join('\n');
 }
 
+/** The goals at a glance: every row that has a goal, from every section of this run. */
+export function renderSummary(sections: readonly Section[], quick: boolean): string {
+  const lines = ['<!-- summary -->', `## Goals at a glance${quick ? ' (--quick: smaller sizes)' : ''}`, '', '| Goal | Measure | Ours | Reference | Met |', '|---|---|---:|---:|---|'];
+  for (const s of sections) {
+    for (const r of s.rows) if (r.goal) lines.push(`| ${[r.goal, r.measure, r.value, r.reference, r.met].map(cell).join(' | ')} |`);
+  }
+  lines.push('<!-- /summary -->');
+  return lines.join('\n');
+}
+
 const HEADER = `# Benchmarks
 
 Written by \`npm run bench\` (bench/run.ts); every figure in a table was measured in the same run as its
@@ -76,8 +86,8 @@ row says otherwise. Tests never assert on timings; this file is where speed is s
 `;
 
 /** Replaces the marked blocks of the previous file (or builds a new one) with the fresh sections. */
-export function mergeReport(previous: string | null, machine: string, sections: readonly { id: string; text: string }[]): string {
-  let text = previous && previous.includes('<!-- machine -->') ? previous : `${HEADER}\n<!-- machine -->\n<!-- /machine -->\n\n${SECTIONS.map((s) => `<!-- section:${s} -->\n<!-- /section:${s} -->\n`).join('\n')}`;
+export function mergeReport(previous: string | null, machine: string, sections: readonly { id: string; text: string }[], summary?: string): string {
+  let text = previous && previous.includes('<!-- machine -->') ? previous : `${HEADER}\n<!-- machine -->\n<!-- /machine -->\n\n<!-- summary -->\n<!-- /summary -->\n\n${SECTIONS.map((s) => `<!-- section:${s} -->\n<!-- /section:${s} -->\n`).join('\n')}`;
   const replace = (open: string, close: string, body: string): void => {
     const a = text.indexOf(open);
     const b = text.indexOf(close);
@@ -88,6 +98,7 @@ export function mergeReport(previous: string | null, machine: string, sections: 
     text = text.slice(0, a) + body.trimEnd() + text.slice(b + close.length);
   };
   replace('<!-- machine -->', '<!-- /machine -->', machine);
+  if (summary !== undefined) replace('<!-- summary -->', '<!-- /summary -->', summary);
   for (const s of sections) replace(`<!-- section:${s.id} -->`, `<!-- /section:${s.id} -->`, s.text);
   return text.endsWith('\n') ? text : text + '\n';
 }
@@ -114,6 +125,7 @@ async function main(): Promise<number> {
     browser: () => browserSection(options, shared),
   };
   const rendered: { id: string; text: string }[] = [];
+  const done: Section[] = [];
   let previous: string | null;
   try {
     previous = readFileSync(OUT, 'utf8');
@@ -131,11 +143,14 @@ async function main(): Promise<number> {
       result = { id, title: id, rows: [], notes: [`This section failed in this run: ${error.message.split('\n')[0]}`], seconds: 0 };
     }
     const list = Array.isArray(result) ? result : [result];
-    const text = list.map((s) => renderSection(s, args.quick)).join('\n');
+    done.push(...list);
+    const text = list.map((s) => renderSection(s, args.quick, date)).join('\n');
     rendered.push({ id, text: `<!-- section:${id} -->\n${text.replace(/<!-- \/?section:[a-z-]+ -->\n?/g, '')}<!-- /section:${id} -->` });
     process.stdout.write(text + '\n');
     // Write after every section, so a long run that is interrupted still leaves what it measured.
-    previous = mergeReport(previous, renderMachine(machine, date, args.quick, selected), rendered.slice(-1));
+    // The summary is rewritten only by a run of every section, so it never mixes runs.
+    const complete = selected.length === SECTIONS.length && id === selected[selected.length - 1];
+    previous = mergeReport(previous, renderMachine(machine, date, args.quick, selected), rendered.slice(-1), complete ? renderSummary(done, args.quick) : undefined);
     writeFileSync(OUT, previous);
   }
   log(`done in ${secs((performance.now() - t0) / 1000)}; wrote ${OUT}`);

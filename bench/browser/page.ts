@@ -54,6 +54,71 @@ async function cacheLoad(dbName = DEFAULT_DB_NAME): Promise<{ coldMs: number; wa
   return { coldMs, warmMs, rows: a?.ids.length ?? 0 };
 }
 
+const STRING_COLUMNS = ['ids', 'firstnames', 'lastnames', 'emails', 'cities', 'countries', 'segments'] as const;
+const SEPARATOR = '\u001f';
+
+function idbRequest<T>(request: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+/**
+ * The proposed cache layout, measured beside the product's: the same 50,000-row blocks, but each string
+ * column stored as ONE string joined with U+001F instead of an array of strings (structured clone of one
+ * string is a copy; of 50,000 strings it is 50,000 objects), the numbers converted to the Snapshot's (number | null)[] as the product does.
+ */
+async function cacheJoinedStrings(n: number): Promise<{ saveMs: number; loadMs: number; rows: number }> {
+  const snapshot = makeSnapshot(n);
+  const name = 'bench-joined';
+  await idbRequest(indexedDB.deleteDatabase(name));
+  const openDb = (): Promise<IDBDatabase> => {
+    const request = indexedDB.open(name, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore('blocks');
+    return idbRequest(request);
+  };
+  let db = await openDb();
+  const width = snapshot.features.length;
+  const blockRows = 50_000;
+  let t = performance.now();
+  {
+    const tx = db.transaction('blocks', 'readwrite');
+    const store = tx.objectStore('blocks');
+    for (let start = 0, b = 0; start < n; start += blockRows, b++) {
+      const end = Math.min(n, start + blockRows);
+      const values = new Float64Array((end - start) * width);
+      for (let i = start * width, o = 0; i < end * width; i++, o++) values[o] = snapshot.values[i] ?? NaN;
+      const strings: Record<string, string> = {};
+      for (const c of STRING_COLUMNS) strings[c] = snapshot[c].slice(start, end).join(SEPARATOR);
+      store.put({ values, strings, rows: end - start }, b);
+    }
+    await new Promise<void>((resolve, reject) => {
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+  }
+  const saveMs = performance.now() - t;
+  db.close();
+  t = performance.now();
+  db = await openDb();
+  const blocks = (await idbRequest(db.transaction('blocks').objectStore('blocks').getAll())) as { values: Float64Array; strings: Record<string, string>; rows: number }[];
+  const columns: Record<string, string[]> = {};
+  for (const c of STRING_COLUMNS) columns[c] = blocks.flatMap((b) => b.strings[c]!.split(SEPARATOR));
+  // Same output shape as the product's loadSnapshot: values as (number | null)[].
+  const values: (number | null)[] = new Array<number | null>(blocks.reduce((s, b) => s + b.values.length, 0));
+  let o = 0;
+  for (const b of blocks) {
+    for (let i = 0; i < b.values.length; i++) {
+      const v = b.values[i]!;
+      values[o++] = Number.isNaN(v) ? null : v;
+    }
+  }
+  const loadMs = performance.now() - t;
+  db.close();
+  return { saveMs, loadMs, rows: values.length === n * width ? columns.ids!.length : -1 };
+}
+
 /** Explorer from cache: element added -> its controls are in the DOM -> the next frame (painted). */
 async function explorerPaint(apiBase: string): Promise<{ readyMs: number; paintMs: number; rows: string }> {
   await customElements.whenDefined('smart-segment-explorer');
@@ -160,4 +225,4 @@ async function memory(): Promise<unknown> {
   return p.measureUserAgentSpecificMemory();
 }
 
-(window as unknown as { bench: unknown }).bench = { cacheSave, cacheLoad, explorerPaint, listScroll, workerLloyd, workerHold, workerRelease, productFit, memory };
+(window as unknown as { bench: unknown }).bench = { cacheSave, cacheLoad, cacheJoinedStrings, explorerPaint, listScroll, workerLloyd, workerHold, workerRelease, productFit, memory };
