@@ -33,6 +33,7 @@ export async function run(args: ParsedArgs, io: CliIo): Promise<number> {
       out: io,
       host,
       handleSignals: true,
+      starterModel: true,
     });
     // Keep running: the open server holds the event loop; signals close it.
     return await new Promise<number>(() => {});

@@ -20,7 +20,8 @@ import { buildSnapshot } from '../snapshot.js';
 import { openStore } from '../store.js';
 import type { Store } from '../store.js';
 import { fullSync, incrementalSync, lastSync } from '../sync.js';
-import { listenError, startServer } from './server.js';
+import { fit } from '../../src/fit.js';
+import { listenError, snapshotTable, startServer } from './server.js';
 import type { MountedHandler, RunningServer } from './server.js';
 
 /** The sandbox runs with the private-app Pro/Enterprise limit (HUBSPOT.md: 190 requests / 10 s). */
@@ -104,7 +105,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
       concurrency: config.concurrency,
     });
     const client = new HubSpotClient({ baseUrl, tokenProvider: staticTokenProvider(token), limiter });
-    const portalId = sandbox ? String(sandbox.portalId) : String((await client.tokenInfo()).hub_id);
+    const portalId = sandbox ? String(sandbox.portalId) : String(await client.portalId());
     await mkdir(config.dataDir, { recursive: true });
     const store = await openStore({ dataDir: join(config.dataDir, 'store'), portalId });
     cleanups.push(() => store.close());
@@ -167,6 +168,12 @@ export interface AppOptions extends ConnectOptions {
   handlers?: MountedHandler[];
   /** Install SIGINT/SIGTERM handlers that close everything (the `serve` command; not tests). */
   handleSignals?: boolean;
+  /**
+   * On the sandbox portal only: when no model has been published yet, fit the paper's default (k-means,
+   * k = 3, the four features) and publish it, so a newcomer's first look shows segments. Never on a real
+   * portal, where only an admin publishes.
+   */
+  starterModel?: boolean;
 }
 
 export interface App {
@@ -215,6 +222,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       handlers: options.handlers,
       log: (line) => out.stderr(`${line}\n`),
     });
+    if (options.starterModel && conn.sandbox) await publishStarterModel(server.url, snapshot, out);
     const t4 = performance.now();
     let closing: Promise<void> | null = null;
     const close = (): Promise<void> =>
@@ -257,6 +265,28 @@ export async function startApp(options: AppOptions): Promise<App> {
     await conn.close();
     throw error;
   }
+}
+
+/** Fits and publishes the default model through the server's own validated API (sandbox demo only). */
+async function publishStarterModel(url: string, snapshot: Snapshot, out: Output): Promise<void> {
+  const current = await fetch(`${url}/api/model`);
+  await current.body?.cancel();
+  if (current.status !== 404 || snapshot.ids.length === 0) return;
+  const { model } = fit(snapshotTable(snapshot), { k: 3, method: 'kmeans', seed: 42, createdAt: new Date().toISOString() });
+  const res = await fetch(`${url}/api/model`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(model),
+  });
+  const body = (await res.json()) as { error?: { message?: string } };
+  if (res.status !== 202) {
+    out.stderr(`Could not publish the starter model: ${body.error?.message ?? res.status}\n`);
+    return;
+  }
+  out.stderr(
+    `Published a starter model (k-means, k = 3: ${model.segments.map((s) => s.label).join(', ')}) to the sandbox portal; ` +
+      'fit and publish your own in the explorer.\n',
+  );
 }
 
 /** Rejects with the same ListenError startServer gives when the port cannot be bound. */
