@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed';
-export type JobKind = 'writeback' | 'sync';
+export type JobKind = 'writeback' | 'sync' | 'webhook';
 
 export interface JobView {
   id: string;

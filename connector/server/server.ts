@@ -19,18 +19,21 @@ import { createGeocoder } from '../geo.js';
 import type { HubSpotClient } from '../hubspot/client.js';
 import { buildSnapshot, snapshotDelta } from '../snapshot.js';
 import type { Store } from '../store.js';
-import { incrementalSync } from '../sync.js';
+import { fullSync, incrementalSync } from '../sync.js';
 import { CHECKPOINT_KEY, modelId, writeBack } from '../writeback.js';
 import type { WriteBackContext, WriteBackReport } from '../writeback.js';
+import { applyCrmChanges } from '../portals/resync.js';
+import type { CrmChanges } from '../portals/resync.js';
 import { HttpError, intParam, readJson, sendError, sendJson, sendNotModified } from './http.js';
 import { JobQueue } from './jobs.js';
-import type { JobProgress } from './jobs.js';
+import type { JobProgress, JobView } from './jobs.js';
 import { FRAME_ANCESTORS, packageRoot, safeJoin, serveFile } from './static.js';
 
 const MODEL_KEY = 'published.model';
 const ASSIGNMENTS_KEY = 'published.assignments';
 
-export interface ServerOptions {
+/** One portal's data, model and jobs: what `startServer` serves, and one entry of the marketplace's registry. */
+export interface PortalAppOptions {
   config: AppConfig;
   store: Store;
   client: HubSpotClient;
@@ -39,16 +42,19 @@ export interface ServerOptions {
   sandbox?: boolean;
   /** The HubSpot API base the client talks to (shown on /api/config). */
   hubspotBase?: string;
-  host?: string;
-  /** Default config.port; 0 picks a free port. */
-  port?: number;
-  /** Package root holding widget/demo and dist/bundle (default: found from this file). */
-  rootDir?: string;
   /** A snapshot already built (the serve flow builds one after the start-up sync). */
   snapshot?: Snapshot;
   /** The offline geocoder (loading the gazetteer takes a moment: share one). Default createGeocoder(). */
   geocoder?: Geocoder;
   log?: (line: string) => void;
+}
+
+export interface ServerOptions extends PortalAppOptions {
+  host?: string;
+  /** Default config.port; 0 picks a free port. */
+  port?: number;
+  /** Package root holding widget/demo and dist/bundle (default: found from this file). */
+  rootDir?: string;
   /**
    * Extra handlers mounted before the built-in routes (OAuth install, webhooks, ...): each resolves true
    * when it answered the request. Same shape as connector/oauth/http.ts `RouteHandler`.
@@ -68,6 +74,33 @@ export interface RunningServer {
   /** Resolves when queued jobs are finished. */
   idle(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One portal's state and JSON API, without an HTTP server of its own. */
+export interface PortalApp {
+  readonly portalId: string;
+  readonly jobs: JobQueue;
+  /** The snapshot being served (after the latest rebuild). */
+  snapshot(): Snapshot;
+  /** The published model, or null. */
+  model(): Model | null;
+  /** Answers one `/api/*` request (throws HttpError for the caller to send). */
+  api(req: IncomingMessage, res: ServerResponse, method: string, path: string, params: URLSearchParams): Promise<void>;
+  /** What /healthz reports for this portal. */
+  health(): { portalId: string; contacts: number; model: string | null };
+  /** Queues a sync (full, or incremental when there was one before), then snapshot, assignments and write-back. */
+  sync(mode: 'full' | 'incremental'): JobView;
+  /**
+   * Queues CRM changes (webhooks): re-reads the changed records, rebuilds the snapshot, re-assigns the
+   * affected contacts with the published model and writes back only those.
+   */
+  applyChanges(changes: CrmChanges): JobView;
+  /** Queues the write-back a shutdown interrupted, if any. */
+  resumeInterrupted(): Promise<void>;
+  /** Resolves when queued jobs are finished. */
+  idle(): Promise<void>;
+  /** Stops write-backs between batches and waits (at most 10 s) for running jobs. */
+  stop(): Promise<void>;
 }
 
 /** Compact on-disk form of the assignments: columnar, so 100k contacts stay a few MB. */
@@ -130,13 +163,11 @@ export function snapshotTable(snapshot: Snapshot): FeatureTable {
   return { ids: [...snapshot.ids], columns: [...snapshot.features], values, nps };
 }
 
-export async function startServer(options: ServerOptions): Promise<RunningServer> {
+/** Builds one portal's state (snapshot, published model, assignments, jobs) and its JSON API. */
+export async function createPortalApp(options: PortalAppOptions): Promise<PortalApp> {
   const log = options.log ?? (() => {});
   const { config, store, client } = options;
   const portalId = String(options.portalId);
-  const root = options.rootDir ?? packageRoot();
-  const demoDir = join(root, 'widget', 'demo');
-  const bundleDir = join(root, 'dist', 'bundle');
   const featureConfig = featureConfigOf(config);
   const geocoder = options.geocoder ?? createGeocoder();
   const jobs = new JobQueue({ log });
@@ -185,46 +216,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     portalId,
   };
 
-  // --- routes --------------------------------------------------------------------------------------------
-  const pages: Record<string, string> = {
-    '/': 'index.html',
-    '/index.html': 'index.html',
-    '/explorer': 'explorer.html',
-    '/explorer.html': 'explorer.html',
-    '/list': 'list.html',
-    '/list.html': 'list.html',
-  };
-  const htmlHeaders = { 'Content-Security-Policy': FRAME_ANCESTORS };
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname;
-    const method = req.method ?? 'GET';
-
-    for (const handler of options.handlers ?? []) if (await handler(req, res, url)) return;
-    if (path.startsWith('/api/')) return api(req, res, method, path, url.searchParams);
-    if (method !== 'GET' && method !== 'HEAD') {
-      throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}.`);
-    }
-    if (path === '/healthz') {
-      return sendJson(res, 200, { ok: true, portalId, contacts: snapshot.ids.length, model: model?.createdAt ?? null });
-    }
-    if (path === '/favicon.ico') {
-      res.writeHead(204, { 'Cache-Control': 'max-age=86400' });
-      res.end();
-      return;
-    }
-    const page = pages[path];
-    if (page) return serveFile(req, res, join(demoDir, page), demoDir, htmlHeaders);
-    // Raw paths (before URL normalisation) so "/bundle/../x" cannot be folded into something else.
-    const raw = (req.url ?? '').split('?')[0] ?? '';
-    if (raw.startsWith('/bundle/')) return serveFile(req, res, safeJoin(bundleDir, raw.slice('/bundle/'.length)), bundleDir);
-    if (raw.startsWith('/demo/')) {
-      const file = safeJoin(demoDir, raw.slice('/demo/'.length));
-      return serveFile(req, res, file, demoDir, file?.endsWith('.html') ? htmlHeaders : {});
-    }
-    throw new HttpError(404, 'not_found', `Nothing at ${path}.`);
-  };
 
   const api = async (
     req: IncomingMessage,
@@ -501,19 +492,134 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     };
   };
 
-  // --- server --------------------------------------------------------------------------------------------
+
+  // --- jobs ----------------------------------------------------------------------------------------------
+  const sync = (mode: 'full' | 'incremental'): JobView =>
+    jobs.submit('sync', async (progress) => {
+      const ctx = { client, store, portalId, config };
+      const onProgress = (p: { done?: number; total?: number }): void => progress({ done: p.done, total: p.total });
+      const result = mode === 'full' ? await fullSync(ctx, { onProgress, signal: abort }) : await incrementalSync(ctx, { onProgress, signal: abort });
+      await rebuildSnapshot();
+      const writeback = model ? await assignAndWriteBack(model, progress) : null;
+      return { sync: result, writeback };
+    });
+
+  const applyChanges = (changes: CrmChanges): JobView =>
+    jobs.submit('webhook', async (progress) => {
+      const applied = await applyCrmChanges({ client, store, config }, changes);
+      await rebuildSnapshot();
+      const published = model;
+      if (!published) return { ...applied, reassigned: 0, writeback: null };
+      for (const id of applied.removedContacts) assignments.delete(id);
+      // Assign over the whole table (the scaler and imputation see the same data as a full assign), keep the affected.
+      const wanted = new Set(applied.affectedContacts);
+      const changed = assign(published, snapshotTable(snapshot)).filter((a) => wanted.has(a.id));
+      for (const id of wanted) if (!rowOf.has(id)) assignments.delete(id);
+      for (const a of changed) assignments.set(a.id, a);
+      await savePublished(store, published, [...assignments.values()]);
+      if (changed.length === 0) return { ...applied, reassigned: 0, writeback: null };
+      const report = await writeBack(writeBackContext, published, changed, { onProgress: (p) => progress(p), signal: abort });
+      log(`portal ${portalId}: ${changed.length} changed contacts re-assigned, ${report.updated} written back`);
+      await rebuildSnapshot();
+      return { ...applied, reassigned: changed.length, writeback: report };
+    });
+
+  const resumeInterrupted = async (): Promise<void> => {
+    // A write-back interrupted by a shutdown resumes from its checkpoint.
+    if (!model) return;
+    const checkpoint = (await store.getState(CHECKPOINT_KEY)) as { modelId?: string; complete?: boolean } | undefined;
+    if (checkpoint && checkpoint.complete === false && checkpoint.modelId === modelId(model) && assignments.size > 0) {
+      const resumed = model;
+      const job = jobs.submit('writeback', (progress) => writeBackNow(resumed, [...assignments.values()], progress));
+      log(`resuming the interrupted write-back of model ${resumed.createdAt} (job ${job.id})`);
+    }
+  };
+
+  return {
+    portalId,
+    jobs,
+    snapshot: () => snapshot,
+    model: () => model,
+    api,
+    health: () => ({ portalId, contacts: snapshot.ids.length, model: model?.createdAt ?? null }),
+    sync,
+    applyChanges,
+    resumeInterrupted,
+    idle: () => jobs.idle(),
+    stop: async () => {
+      // Write-back stops between batches; its checkpoint lets the next start resume.
+      abort.aborted = true;
+      await Promise.race([jobs.idle(), delay(10_000)]);
+    },
+  };
+}
+
+/** The demo pages by path. */
+const PAGES: Record<string, string> = {
+  '/': 'index.html',
+  '/index.html': 'index.html',
+  '/explorer': 'explorer.html',
+  '/explorer.html': 'explorer.html',
+  '/list': 'list.html',
+  '/list.html': 'list.html',
+};
+
+export interface StaticRoots {
+  demoDir: string;
+  bundleDir: string;
+}
+
+export function staticRoots(rootDir?: string): StaticRoots {
+  const root = rootDir ?? packageRoot();
+  return { demoDir: join(root, 'widget', 'demo'), bundleDir: join(root, 'dist', 'bundle') };
+}
+
+/** `/bundle/*` and `/demo/*` (HTML there gets `htmlHeaders`); false when the path is neither. */
+export async function serveAssets(
+  req: IncomingMessage,
+  res: ServerResponse,
+  roots: StaticRoots,
+  htmlHeaders: Record<string, string> | null,
+): Promise<boolean> {
+  // Raw paths (before URL normalisation) so "/bundle/../x" cannot be folded into something else.
+  const raw = (req.url ?? '').split('?')[0] ?? '';
+  if (raw.startsWith('/bundle/')) {
+    await serveFile(req, res, safeJoin(roots.bundleDir, raw.slice('/bundle/'.length)), roots.bundleDir);
+    return true;
+  }
+  if (raw.startsWith('/demo/')) {
+    const file = safeJoin(roots.demoDir, raw.slice('/demo/'.length));
+    if (file?.endsWith('.html')) {
+      if (htmlHeaders === null) throw new HttpError(404, 'not_found', 'No such file.');
+      await serveFile(req, res, file, roots.demoDir, htmlHeaders);
+    } else await serveFile(req, res, file, roots.demoDir);
+    return true;
+  }
+  return false;
+}
+
+/** A demo page's file name for a path (`/`, `/explorer`, `/list`), or undefined. */
+export function pageFile(path: string): string | undefined {
+  return PAGES[path];
+}
+
+/** Listens, answering errors from `handle` as JSON (500s logged by path only: query strings may hold tokens). */
+export async function listenHttp(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  options: { host: string; port: number; log: (line: string) => void },
+): Promise<{ server: Server; url: string; port: number }> {
+  const { log } = options;
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (error instanceof HttpError) return sendError(res, error.status, error.code, error.message);
-      log(`${req.method} ${req.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      const path = (req.url ?? '').split('?')[0];
+      log(`${req.method} ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       sendError(res, 500, 'internal_error', 'The server failed to answer; see its log.');
     });
   });
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
-
-  const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? config.port;
+  const { host, port } = options;
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);
@@ -530,35 +636,61 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const actualPort = (server.address() as AddressInfo).port;
   // An address, not "localhost": Node's fetch may resolve that to ::1 while we listen on 127.0.0.1.
   const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return { server, url: `http://${shownHost}:${actualPort}`, port: actualPort };
+}
 
-  // A write-back interrupted by a shutdown resumes from its checkpoint.
-  if (model) {
-    const checkpoint = (await store.getState(CHECKPOINT_KEY)) as { modelId?: string; complete?: boolean } | undefined;
-    if (checkpoint && checkpoint.complete === false && checkpoint.modelId === modelId(model) && assignments.size > 0) {
-      const resumed = model;
-      const job = jobs.submit('writeback', (progress) => writeBackNow(resumed, [...assignments.values()], progress));
-      log(`resuming the interrupted write-back of model ${resumed.createdAt} (job ${job.id})`);
+/** Closes a listening server: idle connections at once, the rest after `drain` (running jobs) settles. */
+export async function closeHttp(server: Server, drain: () => Promise<void>): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await drain();
+  server.closeAllConnections();
+  await closed;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const log = options.log ?? (() => {});
+  const app = await createPortalApp(options);
+  const roots = staticRoots(options.rootDir);
+  const htmlHeaders = { 'Content-Security-Policy': FRAME_ANCESTORS };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+
+    for (const handler of options.handlers ?? []) if (await handler(req, res, url)) return;
+    if (path.startsWith('/api/')) return app.api(req, res, method, path, url.searchParams);
+    if (method !== 'GET' && method !== 'HEAD') {
+      throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}.`);
     }
-  }
+    if (path === '/healthz') {
+      const h = app.health();
+      return sendJson(res, 200, { ok: true, portalId: h.portalId, contacts: h.contacts, model: h.model });
+    }
+    if (path === '/favicon.ico') {
+      res.writeHead(204, { 'Cache-Control': 'max-age=86400' });
+      res.end();
+      return;
+    }
+    const page = pageFile(path);
+    if (page) return serveFile(req, res, join(roots.demoDir, page), roots.demoDir, htmlHeaders);
+    if (await serveAssets(req, res, roots, htmlHeaders)) return;
+    throw new HttpError(404, 'not_found', `Nothing at ${path}.`);
+  };
+
+  const listening = await listenHttp(handle, { host: options.host ?? '127.0.0.1', port: options.port ?? options.config.port, log });
+  await app.resumeInterrupted();
 
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${shownHost}:${actualPort}`,
-    port: actualPort,
-    server,
-    jobs,
-    snapshot: () => snapshot,
-    idle: () => jobs.idle(),
-    close: () =>
-      (closing ??= (async () => {
-        // Write-back stops between batches; its checkpoint lets the next start resume.
-        abort.aborted = true;
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        await Promise.race([jobs.idle(), delay(10_000)]);
-        server.closeAllConnections();
-        await closed;
-      })()),
+    url: listening.url,
+    port: listening.port,
+    server: listening.server,
+    jobs: app.jobs,
+    snapshot: () => app.snapshot(),
+    idle: () => app.idle(),
+    close: () => (closing ??= closeHttp(listening.server, () => app.stop())),
   };
 }
 
