@@ -199,6 +199,11 @@ export async function browserSection(options: BenchOptions, shared: Shared): Pro
       fitRows.push(row(`${N}: product fit-worker bundle, k = 3, postMessage to model (whole \`fit\`, table in and assignments out)`, secs(k3.ms / 1000)));
       if (n === sizes[sizes.length - 1]) {
         const auto = await call<{ ms: number; k: number }>(page, 'productFit', n, 'auto');
+        if (n >= 1_000_000 && !(auto.ms < 3000)) {
+          fitNotes.push(
+            `What limits k = auto at ${N} in the worker: the whole \`fit\` (see "Where \`fit\` k = auto spends its time" in the Node section: 4 k-means++ restarts on every row for the chosen k, and a 4-restart re-fit of 70% of the rows for stability), plus the message back: the worker posts ${count(n)} Assignment objects, whose structured clone costs about 1.7 s in V8 (columnar typed arrays transfer in under 1 ms).`,
+          );
+        }
         fitRows.push(row(`${N}: product fit-worker bundle, k = auto 2..8 (chose k = ${auto.k})`, secs(auto.ms / 1000), '3 s', ratio(3000 / auto.ms), n >= 1_000_000 ? '< 3 s' : '< 3 s at 1M', n >= 1_000_000 ? yesNo(auto.ms < 3000) : ''));
       }
     }
@@ -241,6 +246,11 @@ export async function browserSection(options: BenchOptions, shared: Shared): Pro
       row(`IndexedDB load of the ${count(cacheN)}-contact snapshot on a new visit (opening the database included; ${load.rows} rows)`, ms(load.coldMs), '100 ms', ratio(100 / load.coldMs), '< 100 ms', yesNo(load.coldMs < 100 && load.rows === cacheN)),
       row('IndexedDB load again on the open connection', ms(load.warmMs), '100 ms', ratio(100 / load.warmMs)),
     );
+    if (!(load.coldMs < 100)) {
+      uiNotes.push(
+        `What limits the cache load: \`loadSnapshot\` (widget/shared/cache.ts) stores each block's 7 string columns as arrays, so IndexedDB deserialises ${count(cacheN * 7)} separate strings, then copies them and turns the Float64Array values into (number | null)[]. The "proposed layout" row stores each string column of a block as one string joined with U+001F and splits it on load (same output), measured in this run.`,
+      );
+    }
     const joined = await call<{ saveMs: number; loadMs: number; rows: number }>(page, 'cacheJoinedStrings', cacheN);
     uiRows.push(
       row(
@@ -276,6 +286,11 @@ export async function browserSection(options: BenchOptions, shared: Shared): Pro
       row(`List scrolling ${count(listN)} rows (${frames} frames, each to rows not seen before): frame interval median / p95 / max`, `${ms(median(iv))} / ${ms(percentile(iv, 95))} / ${ms(Math.max(...iv))}`, '16.7 ms (60 Hz)', ratio(16.7 / percentile(iv, 95)) + ' at p95', 'p95 ≤ 16.7 ms × 1.5', yesNo(percentile(iv, 95) <= 25)),
       row('List scrolling: frames slower than 25 ms; rows in the DOM', `${slow} of ${iv.length}; ${list.rowsRendered}`),
     );
+    if (!(percentile(iv, 95) <= 25)) {
+      uiNotes.push(
+        'What limits the scroll: every frame renders about 22 new rows; `formatFeature` (widget/shared/format.ts) builds a new Intl.NumberFormat for every numeric cell (about 3 ms a frame in this Chromium; a cached formatter per locale and option set costs 0.05 ms), and the rest is style, layout and software paint in headless Chromium without a GPU.',
+      );
+    }
     if (errors.length) uiNotes.push(`Page errors: ${errors.slice(0, 3).join(' | ')}`);
     uiNotes.push(
       'Chromium headless (new), software rendering (--disable-gpu), viewport 1280×900. Frame intervals are the gaps between requestAnimationFrame callbacks while the scroll position is set once per frame across the whole list (a fling from top to bottom).',

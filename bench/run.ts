@@ -78,6 +78,20 @@ export function renderSummary(sections: readonly Section[], quick: boolean): str
   return lines.join('\n');
 }
 
+/**
+ * Puts the goals table into README.md between `<!-- bench:table -->` and `<!-- /bench:table -->` (the
+ * README's own markers); a README without them is left alone.
+ */
+export function updateReadme(readme: string, summary: string, machineLine: string): string | null {
+  const open = '<!-- bench:table -->';
+  const close = '<!-- /bench:table -->';
+  const a = readme.indexOf(open);
+  const b = readme.indexOf(close);
+  if (a < 0 || b < a) return null;
+  const table = summary.split('\n').filter((l) => l.startsWith('|')).join('\n');
+  return `${readme.slice(0, a)}${open}\n${machineLine}\n\n${table}\n${readme.slice(b)}`;
+}
+
 const HEADER = `# Benchmarks
 
 Written by \`npm run bench\` (bench/run.ts); every figure in a table was measured in the same run as its
@@ -150,8 +164,19 @@ async function main(): Promise<number> {
     // Write after every section, so a long run that is interrupted still leaves what it measured.
     // The summary is rewritten only by a run of every section, so it never mixes runs.
     const complete = selected.length === SECTIONS.length && id === selected[selected.length - 1];
-    previous = mergeReport(previous, renderMachine(machine, date, args.quick, selected), rendered.slice(-1), complete ? renderSummary(done, args.quick) : undefined);
+    const summary = complete ? renderSummary(done, args.quick) : undefined;
+    previous = mergeReport(previous, renderMachine(machine, date, args.quick, selected), rendered.slice(-1), summary);
     writeFileSync(OUT, previous);
+    if (summary !== undefined && !args.quick) {
+      const readmePath = join(ROOT, 'README.md');
+      const readme = existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '';
+      const line = `Measured ${date} (${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.chromium}); details and notes in BENCHMARKS.md.`;
+      const updated = updateReadme(readme, summary, line);
+      if (updated !== null && updated !== readme) {
+        writeFileSync(readmePath, updated);
+        log('updated the goals table in README.md');
+      }
+    }
   }
   log(`done in ${secs((performance.now() - t0) / 1000)}; wrote ${OUT}`);
   return 0;

@@ -141,6 +141,24 @@ export async function syncSection(options: BenchOptions): Promise<Section> {
           `${int(Math.ceil(liveContacts / LIST_PAGE) + Math.ceil(liveDeals / LIST_PAGE) + assocRequests)} list-only minimum`,
         ),
       );
+      const listed = stats.byRoute['GET /crm/v3/objects/{type}'] ?? 0;
+      const searched = stats.byRoute['POST /crm/v3/objects/{type}/search'] ?? 0;
+      const standard = stats.requests - searched;
+      rows.push(
+        row(
+          `Full sync ${label}: request rates, standard (list + associations) / search, vs what the limits allow`,
+          `${(standard / seconds).toFixed(1)} / ${(searched / seconds).toFixed(1)} per s`,
+          `${STANDARD_PER_SECOND} / ${LIMITS.searchPerSecond} per s`,
+          `${((100 * standard) / seconds / STANDARD_PER_SECOND).toFixed(0)}% / ${((100 * searched) / seconds / LIMITS.searchPerSecond).toFixed(0)}%`,
+        ),
+      );
+      if (!faulty && rate < 0.9 * ceilingRate) {
+        notes.push(
+          `What limits the clean run: the list endpoint is a cursor (each page's \`after\` comes from the previous answer), so one list cursor per object type makes one request per round trip: ` +
+            `${listed} list pages in ${secs(seconds)} is ${(listed / seconds).toFixed(1)} a second, while the window allows ${STANDARD_PER_SECOND}; the search cursor (keyset on hs_object_id, also one at a time) made ${(searched / seconds).toFixed(1)} of the ${LIMITS.searchPerSecond} a second it may. ` +
+            'Latency, not the limits, sets the pace once the contacts are done and the deals stream runs alone. Reaching 90% needs more requests in flight per type: e.g. split each type\'s id range into lanes (a list cursor started at `after = <id>`, which HubSpot documents as an opaque cursor but is the next object id in practice and in the sandbox, and a search cursor bounded by GT/LT filters per lane) so the standard window and the search limit are both kept full.',
+        );
+      }
       options.log(`sync: ${label}: ${seconds.toFixed(1)} s, ${rate.toFixed(0)} records/s, lost ${lost}, dup ${dup}, ${JSON.stringify(stats.byRoute)}`);
     }
     sandbox.clearFaults();
