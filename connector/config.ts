@@ -39,6 +39,8 @@ export interface AppConfig {
   rateLimit: RateLimitConfig;
   /** Requests in flight per portal. */
   concurrency: number;
+  /** DATABASE_URL: the PostgreSQL server for the store; undefined keeps the embedded database in dataDir. */
+  databaseUrl?: string;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -86,6 +88,24 @@ function parseUrl(name: string, raw: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
+/** DATABASE_URL: postgres://user:password@host[:port]/database. Messages never repeat the password. */
+function parseDatabaseUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a URL (expected postgres://user:password@host:5432/database)');
+  }
+  if (url.password !== '') url.password = '***';
+  const shown = url.toString();
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(name, `"${shown}" must be a postgres:// URL`);
+  }
+  if (url.hostname === '') throw new ConfigError(name, `"${shown}" names no host`);
+  if (url.pathname.replace(/^\/+/, '') === '') throw new ConfigError(name, `"${shown}" names no database (postgres://user:password@host:5432/database)`);
+  return raw;
+}
+
 function parseLatLon(name: string, raw: string): LatLon {
   const parts = raw.split(',').map((s) => s.trim());
   const lat = Number(parts[0]);
@@ -124,7 +144,8 @@ export function loadConfig(env: Env, flags: Flags = {}, today: () => Date = () =
   if (wonStages.length === 0) throw new ConfigError('SMART_SEGMENTS_WON_STAGES', 'lists no deal stage');
   const warehouseRaw = text(env, flags, 'SMART_SEGMENTS_WAREHOUSE', undefined);
   const asOfRaw = text(env, flags, 'SMART_SEGMENTS_AS_OF', 'as-of');
-  return {
+  const databaseRaw = text(env, {}, 'DATABASE_URL', undefined);
+  const config: AppConfig = {
     baseUrl: baseRaw === undefined ? DEFAULTS.baseUrl : parseUrl(baseName, baseRaw),
     token: text(env, {}, 'HUBSPOT_ACCESS_TOKEN', undefined),
     dataDir: text(env, flags, 'SMART_SEGMENTS_DATA_DIR', 'data-dir') ?? DEFAULTS.dataDir,
@@ -141,6 +162,8 @@ export function loadConfig(env: Env, flags: Flags = {}, today: () => Date = () =
     },
     concurrency: integer('HUBSPOT_CONCURRENCY', text(env, flags, 'HUBSPOT_CONCURRENCY', undefined), DEFAULTS.concurrency, 1, 64),
   };
+  if (databaseRaw !== undefined) config.databaseUrl = parseDatabaseUrl('DATABASE_URL', databaseRaw);
+  return config;
 }
 
 /** The feature configuration for this deployment: src/features.ts defaults plus the variables above. */
@@ -164,7 +187,20 @@ export function redact(secret: string | undefined): string {
   return `${secret.slice(0, 4)}…(${secret.length} chars)`;
 }
 
+/** A database URL with its password masked. */
+function redactDatabaseUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password !== '') url.password = '***';
+    return url.toString();
+  } catch {
+    return '***';
+  }
+}
+
 /** A copy of the config that is safe to print. */
 export function describeConfig(config: AppConfig): Record<string, unknown> {
-  return { ...config, token: redact(config.token) };
+  const out: Record<string, unknown> = { ...config, token: redact(config.token) };
+  if (config.databaseUrl !== undefined) out.databaseUrl = redactDatabaseUrl(config.databaseUrl);
+  return out;
 }

@@ -1,16 +1,16 @@
 /**
  * The local store: a copy of each portal's contacts, deals and contact->deal associations, plus sync
- * checkpoints, on PGlite (embedded PostgreSQL; data in `<dataDir>/store`, or in memory for tests).
- * The SQL is plain PostgreSQL so a server backend can run the same migrations and statements.
+ * checkpoints. It runs on embedded PGlite by default (data in `<dataDir>`, or in memory for tests) and on
+ * a PostgreSQL server when given `databaseUrl` (DATABASE_URL): the same migrations and statements on both
+ * (connector/db).
  *
  * Every method is scoped to one portal. `transaction(fn)` runs `fn` so that the store's own methods,
  * called inside it (directly or through the store passed to `fn`), commit or roll back together: a page
  * of records and its checkpoint are written as one.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
 import type { CrmRecord } from '../src/types.js';
+import { openDatabase, type Database } from './db/database.js';
+import { migrate, type Migration } from './db/migrate.js';
 
 /** A record as the store keeps it. `updatedAt` / `archived` are optional for callers that only patch properties. */
 export interface StoredRecord {
@@ -27,14 +27,8 @@ export interface UpsertOptions {
   generation?: number;
 }
 
-/** The minimal query surface PGlite and its transactions share. */
-interface Queryable {
-  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }>;
-  exec(sql: string): Promise<unknown>;
-}
-
-/** Numbered migrations; never edit a released one, add the next number. */
-const MIGRATIONS: { id: number; name: string; sql: string }[] = [
+/** Numbered migrations (ledger table `migrations`); never edit a released one, add the next number. */
+const MIGRATIONS: Migration[] = [
   {
     id: 1,
     name: 'initial tables',
@@ -78,22 +72,6 @@ const MIGRATIONS: { id: number; name: string; sql: string }[] = [
   },
 ];
 
-async function migrate(db: PGlite): Promise<void> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS migrations (
-    id integer PRIMARY KEY,
-    name text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-  )`);
-  const done = new Set((await db.query<{ id: number }>('SELECT id FROM migrations')).rows.map((r) => r.id));
-  for (const m of MIGRATIONS) {
-    if (done.has(m.id)) continue;
-    await db.transaction(async (tx) => {
-      await tx.exec(m.sql);
-      await tx.query('INSERT INTO migrations (id, name) VALUES ($1, $2)', [m.id, m.name]);
-    });
-  }
-}
-
 /** Last write wins within one page: ON CONFLICT cannot touch the same row twice in one statement. */
 function dedupe<T extends { id: string }>(records: readonly T[]): T[] {
   const byId = new Map<string, T>();
@@ -109,23 +87,38 @@ function toIso(value: unknown): string | null {
 
 /** Shared by every portal view of one database. */
 interface Shared {
-  db: PGlite;
-  tx: AsyncLocalStorage<Queryable>;
+  db: Database;
+  /** The store opened the database, so closing the store closes it. */
+  ownsDb: boolean;
   closed: boolean;
 }
 
 export interface OpenStoreOptions {
-  /** Directory for the database files; undefined keeps everything in memory. */
+  /** Directory for the embedded database's files; undefined keeps everything in memory. */
   dataDir?: string;
   portalId: string | number;
+  /** postgres:// URL (DATABASE_URL): use that server instead of the embedded database; `dataDir` is then unused. */
+  databaseUrl?: string;
+  /** With `databaseUrl`: the schema for the tables (default: the server's search_path, normally public). */
+  schema?: string;
+  /** An open database to use (shared with other stores); the store then leaves closing it to the caller. */
+  database?: Database;
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
-  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
-  const db = options.dataDir === undefined ? new PGlite() : new PGlite(options.dataDir);
-  await db.waitReady;
-  await migrate(db);
-  return new Store({ db, tx: new AsyncLocalStorage<Queryable>(), closed: false }, String(options.portalId));
+  const owns = options.database === undefined;
+  const db =
+    options.database ??
+    (options.databaseUrl !== undefined
+      ? await openDatabase(options.schema === undefined ? { url: options.databaseUrl } : { url: options.databaseUrl, schema: options.schema })
+      : await openDatabase(options.dataDir === undefined ? {} : { dataDir: options.dataDir }));
+  try {
+    await migrate(db, 'migrations', MIGRATIONS);
+  } catch (error) {
+    if (owns) await db.close().catch(() => {});
+    throw error;
+  }
+  return new Store({ db, ownsDb: owns, closed: false }, String(options.portalId));
 }
 
 export class Store {
@@ -142,13 +135,14 @@ export class Store {
     return new Store(this.shared, String(portalId));
   }
 
-  /** The underlying PGlite, for diagnostics and benchmarks. */
-  get db(): PGlite {
+  /** The underlying database (the marketplace tables live there too), for diagnostics and benchmarks. */
+  get db(): Database {
     return this.shared.db;
   }
 
-  private get q(): Queryable {
-    return (this.shared.tx.getStore() ?? this.shared.db) as Queryable;
+  /** Queries join the current transaction by themselves (connector/db). */
+  private get q(): Database {
+    return this.shared.db;
   }
 
   /**
@@ -156,14 +150,13 @@ export class Store {
    * in) join it. Nested calls join the outer transaction.
    */
   async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-    if (this.shared.tx.getStore()) return fn(this);
-    return this.shared.db.transaction((tx) => this.shared.tx.run(tx as unknown as Queryable, () => fn(this)));
+    return this.shared.db.transaction(() => fn(this));
   }
 
   async close(): Promise<void> {
     if (this.shared.closed) return;
     this.shared.closed = true;
-    await this.shared.db.close();
+    if (this.shared.ownsDb) await this.shared.db.close();
   }
 
   // ---- Records --------------------------------------------------------------------------------
@@ -255,7 +248,7 @@ export class Store {
 
   private async all(table: ObjectTable): Promise<CrmRecord[]> {
     const res = await this.q.query<CrmRecord>(
-      `SELECT id, properties FROM ${table} WHERE portal_id = $1 AND NOT archived ORDER BY length(id), id`,
+      `SELECT id, properties FROM ${table} WHERE portal_id = $1 AND NOT archived ORDER BY length(id), id COLLATE "C"`,
       [this.portalId],
     );
     return res.rows;
@@ -264,7 +257,7 @@ export class Store {
   /** Full stored rows (with updatedAt and archived), for diagnostics and tests. */
   async records(table: ObjectTable): Promise<Required<StoredRecord>[]> {
     const res = await this.q.query<{ id: string; properties: Record<string, string | null>; updated_at: unknown; archived: boolean }>(
-      `SELECT id, properties, updated_at, archived FROM ${table} WHERE portal_id = $1 ORDER BY length(id), id`,
+      `SELECT id, properties, updated_at, archived FROM ${table} WHERE portal_id = $1 ORDER BY length(id), id COLLATE "C"`,
       [this.portalId],
     );
     return res.rows.map((r) => ({ id: r.id, properties: r.properties, updatedAt: toIso(r.updated_at), archived: r.archived }));
@@ -332,7 +325,7 @@ export class Store {
   /** contact id -> associated deal ids (only contacts with at least one deal). */
   async associations(): Promise<Record<string, string[]>> {
     const res = await this.q.query<{ contact_id: string; deal_id: string }>(
-      'SELECT contact_id, deal_id FROM associations WHERE portal_id = $1 ORDER BY contact_id, length(deal_id), deal_id',
+      'SELECT contact_id, deal_id FROM associations WHERE portal_id = $1 ORDER BY contact_id COLLATE "C", length(deal_id), deal_id COLLATE "C"',
       [this.portalId],
     );
     const out: Record<string, string[]> = {};

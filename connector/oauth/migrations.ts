@@ -1,19 +1,17 @@
 /**
- * The marketplace tables (installed portals, webhook ledger) in the product store's database. They follow
- * connector/store.ts's pattern (numbered migrations, each applied once in a transaction) with their own
- * ledger table, so neither numbering can collide with the other. The server calls
- * `applyMarketplaceMigrations(store.db)` once after `openStore()`.
+ * The marketplace tables (installed portals, webhook ledger) in the product store's database, PGlite or
+ * PostgreSQL (connector/db). They follow connector/store.ts's pattern (numbered migrations, each applied
+ * once in a transaction, under a lock on PostgreSQL) with their own ledger table, so neither numbering can
+ * collide with the other. The server calls `applyMarketplaceMigrations(store.db)` once after `openStore()`.
  */
+import type { Database } from '../db/database.js';
+import { migrate, type Migration } from '../db/migrate.js';
 
-/** The part of PGlite the migrations and the PGlite-backed stores use. */
-export interface SqlDatabase {
-  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }>;
-  exec(sql: string): Promise<unknown>;
-  transaction<T>(fn: (tx: { query: SqlDatabase['query']; exec: SqlDatabase['exec'] }) => Promise<T>): Promise<T>;
-}
+/** The database the marketplace stores use (the name predates connector/db). */
+export type SqlDatabase = Database;
 
 /** Never edit a released migration; add the next number. */
-const MIGRATIONS: { id: number; name: string; sql: string }[] = [
+const MIGRATIONS: Migration[] = [
   {
     id: 1,
     name: 'portals and webhook ledger',
@@ -47,18 +45,6 @@ const MIGRATIONS: { id: number; name: string; sql: string }[] = [
   },
 ];
 
-export async function applyMarketplaceMigrations(db: SqlDatabase): Promise<void> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS marketplace_migrations (
-    id integer PRIMARY KEY,
-    name text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-  )`);
-  const done = new Set((await db.query<{ id: number }>('SELECT id FROM marketplace_migrations')).rows.map((r) => r.id));
-  for (const m of MIGRATIONS) {
-    if (done.has(m.id)) continue;
-    await db.transaction(async (tx) => {
-      await tx.exec(m.sql);
-      await tx.query('INSERT INTO marketplace_migrations (id, name) VALUES ($1, $2)', [m.id, m.name]);
-    });
-  }
+export async function applyMarketplaceMigrations(db: Database): Promise<void> {
+  await migrate(db, 'marketplace_migrations', MIGRATIONS);
 }

@@ -1,5 +1,8 @@
-/** `PortalStore` over PGlite (the product store's database; run `applyMarketplaceMigrations` first). */
-import type { SqlDatabase } from './migrations.js';
+/**
+ * `PortalStore` in the product store's database, PGlite or PostgreSQL (connector/db; run
+ * `applyMarketplaceMigrations` first). One row per portal, so installs of different portals never meet.
+ */
+import type { Database } from '../db/database.js';
 import type { PortalRecord, PortalStore, SealedTokens } from './portal-store.js';
 
 interface Row {
@@ -7,7 +10,7 @@ interface Row {
   status: 'connected' | 'disconnected';
   access_token: string;
   refresh_token: string;
-  expires_at: string | number;
+  expires_at: string | number | bigint;
   scopes: string[];
   installed_at: Date | string;
   installed_by: string | null;
@@ -28,8 +31,8 @@ function fromRow(r: Row): PortalRecord {
   };
 }
 
-export class PglitePortalStore implements PortalStore {
-  constructor(private readonly db: SqlDatabase) {}
+export class SqlPortalStore implements PortalStore {
+  constructor(private readonly db: Database) {}
 
   async get(id: string): Promise<PortalRecord | null> {
     const res = await this.db.query<Row>('SELECT * FROM oauth_portals WHERE portal_id = $1', [String(id)]);
@@ -60,7 +63,7 @@ export class PglitePortalStore implements PortalStore {
   }
 
   async list(): Promise<PortalRecord[]> {
-    const res = await this.db.query<Row>('SELECT * FROM oauth_portals ORDER BY portal_id');
+    const res = await this.db.query<Row>('SELECT * FROM oauth_portals ORDER BY portal_id COLLATE "C"');
     return res.rows.map(fromRow);
   }
 
@@ -68,3 +71,7 @@ export class PglitePortalStore implements PortalStore {
     await this.db.query('DELETE FROM oauth_portals WHERE portal_id = $1', [String(id)]);
   }
 }
+
+/** The name from when PGlite was the only backend. */
+export const PglitePortalStore = SqlPortalStore;
+export type PglitePortalStore = SqlPortalStore;

@@ -3,7 +3,7 @@
  * the event ids already processed (HubSpot delivers at least once) and, per CRM object, the time of the
  * newest event applied and whether it deleted the object (HubSpot delivers out of order).
  */
-import type { SqlDatabase } from '../oauth/migrations.js';
+import type { Database } from '../db/database.js';
 
 export interface Watermark {
   /** occurredAt (epoch ms) of the newest event applied to the object. */
@@ -61,9 +61,9 @@ export class MemoryWebhookLedger implements WebhookLedger {
   }
 }
 
-/** The ledger in the product database (tables from oauth/migrations.ts). */
-export class PgliteWebhookLedger implements WebhookLedger {
-  constructor(private readonly db: SqlDatabase) {}
+/** The ledger in the product database, PGlite or PostgreSQL (tables from oauth/migrations.ts). */
+export class SqlWebhookLedger implements WebhookLedger {
+  constructor(private readonly db: Database) {}
 
   async seen(portalId: string, eventIds: readonly string[]): Promise<Set<string>> {
     if (eventIds.length === 0) return new Set();
@@ -77,7 +77,7 @@ export class PgliteWebhookLedger implements WebhookLedger {
   async watermarks(portalId: string, keys: readonly string[]): Promise<Map<string, Watermark>> {
     const out = new Map<string, Watermark>();
     if (keys.length === 0) return out;
-    const res = await this.db.query<{ object_key: string; occurred_at: string | number; deleted: boolean }>(
+    const res = await this.db.query<{ object_key: string; occurred_at: string | number | bigint; deleted: boolean }>(
       'SELECT object_key, occurred_at, deleted FROM webhook_watermarks WHERE portal_id = $1 AND object_key IN (SELECT jsonb_array_elements_text($2::jsonb))',
       [portalId, JSON.stringify(keys)],
     );
@@ -112,3 +112,7 @@ export class PgliteWebhookLedger implements WebhookLedger {
     return res.affectedRows ?? 0;
   }
 }
+
+/** The name from when PGlite was the only backend. */
+export const PgliteWebhookLedger = SqlWebhookLedger;
+export type PgliteWebhookLedger = SqlWebhookLedger;
