@@ -290,7 +290,7 @@ async function publishStarterModel(url: string, snapshot: Snapshot, out: Output)
 }
 
 /** Rejects with the same ListenError startServer gives when the port cannot be bound. */
-async function assertPortFree(host: string, port: number): Promise<void> {
+export async function assertPortFree(host: string, port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const probe = createNetServer();
     probe.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, port)));

@@ -95,16 +95,32 @@ export interface ApiClientOptions {
   base?: string;
   /** Injected fetch (tests); default globalThis.fetch at call time. */
   fetch?: typeof fetch;
+  /**
+   * Sent as `Authorization: Bearer` (the marketplace server's short-lived iframe token). Default: the page's
+   * own `?token=`, so every widget on a page HubSpot opened with a token uses it.
+   */
+  token?: string;
+}
+
+/** The `?token=` of the page this runs in, if any. */
+function pageToken(): string | undefined {
+  try {
+    return new URLSearchParams(globalThis.location?.search ?? '').get('token') || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class ApiClient {
   readonly base: string;
   private readonly fetchImpl: typeof fetch | undefined;
+  private readonly token: string | undefined;
 
   constructor(options: ApiClientOptions | string = {}) {
-    const opts = typeof options === 'string' ? { base: options } : options;
+    const opts: ApiClientOptions = typeof options === 'string' ? { base: options } : options;
     this.base = (opts.base ?? '').replace(/\/+$/, '');
     this.fetchImpl = opts.fetch;
+    this.token = opts.token ?? pageToken();
   }
 
   config(signal?: AbortSignal): Promise<ApiConfig> {
@@ -161,7 +177,7 @@ export class ApiClient {
     const doFetch = this.fetchImpl ?? globalThis.fetch.bind(globalThis);
     let response: Response;
     try {
-      response = await doFetch(`${this.base}${path}`, { ...init, headers: { accept: 'application/json', ...init.headers } });
+      response = await doFetch(`${this.base}${path}`, { ...init, headers: { accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...init.headers } });
     } catch (error) {
       if (error instanceof DOMException && error.name === 'AbortError') throw error;
       throw new ApiError(`Cannot reach the server (${error instanceof Error ? error.message : String(error)})`, 0, 'network');
