@@ -378,8 +378,15 @@ export class HubSpotClient {
     this.counters.requests++;
     this.counters.byRoute[spec.route] = (this.counters.byRoute[spec.route] ?? 0) + 1;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let token: string;
     try {
-      const token = await this.tokenProvider.getToken();
+      token = await this.tokenProvider.getToken();
+    } catch (error) {
+      // A portal that is disconnected (uninstalled, revoked) stays so: retrying only delays the message.
+      if (error instanceof Error && error.name === 'PortalDisconnectedError') throw error;
+      return { ok: false, error, timeout: false };
+    }
+    try {
       const opts: { method: string; path: string; headers: Record<string, string>; qs?: Record<string, string>; body?: unknown } = {
         method: spec.method,
         path: spec.path,
