@@ -9,7 +9,8 @@
  *   /bundle/*, /demo/* (not HTML)           the browser bundle and styles
  *
  * Every `/api/*` request and page needs an iframe token (`?token=` or `Authorization: Bearer`), bound to
- * the portal and user it was issued for, and acts on that portal only. Tokens never reach the log.
+ * the portal and user it was issued for, and acts on that portal only. API answers carry a renewed token
+ * (`X-Smart-Segments-Token`), so an explorer in use outlives the first token. Tokens never reach the log.
  */
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,7 +22,7 @@ import { createGeocoder } from '../geo.js';
 import type { OAuthAppConfig } from '../oauth/config.js';
 import { DEFAULT_API_BASE, DEFAULT_AUTHORIZE_BASE } from '../oauth/config.js';
 import { sendPage } from '../oauth/http.js';
-import { IframeTokenError, iframePageHeaders, verifyIframeToken } from '../oauth/iframe-token.js';
+import { IframeTokenError, iframePageHeaders, issueIframeToken, verifyIframeToken } from '../oauth/iframe-token.js';
 import type { IframeClaims } from '../oauth/iframe-token.js';
 import { createMarketplace, iframeTokenKey } from '../oauth/marketplace.js';
 import type { Marketplace } from '../oauth/marketplace.js';
@@ -139,6 +140,9 @@ export interface MarketplaceApp {
 
 const quiet: Output = { stdout: () => {}, stderr: () => {} };
 
+/** The response header with a renewed iframe token (same name as widget/shared/api.ts RENEWED_TOKEN_HEADER). */
+export const RENEWED_TOKEN_HEADER = 'X-Smart-Segments-Token';
+
 /** The token of a request: `Authorization: Bearer` first, else `?token=`. */
 function requestToken(req: IncomingMessage, url: URL): string | null {
   const auth = req.headers.authorization;
@@ -246,6 +250,9 @@ export async function startMarketplaceApp(options: MarketplaceAppOptions): Promi
           throw error;
         }
         const app = await reg.app(claims.portalId);
+        // A page in use keeps working past the first token's 5 minutes: every answer carries a renewed token
+        // for the same portal and user (widget/shared/api.ts picks it up); an idle page's token still expires.
+        res.setHeader(RENEWED_TOKEN_HEADER, issueIframeToken(tokenKey, { portalId: claims.portalId, userId: claims.userId }, { now: now() }).token);
         // The token is a credential, not a parameter: the API never sees it in its query.
         url.searchParams.delete('token');
         return app.api(req, res, method, path, url.searchParams);

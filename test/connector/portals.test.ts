@@ -10,7 +10,7 @@ import { createHmac } from 'node:crypto';
 import { fit } from '../../src/fit.js';
 import type { Snapshot } from '../../src/types.js';
 import { main } from '../../connector/cli.js';
-import { issueIframeToken } from '../../connector/oauth/iframe-token.js';
+import { issueIframeToken, verifyIframeToken } from '../../connector/oauth/iframe-token.js';
 import { iframeTokenKey } from '../../connector/oauth/marketplace.js';
 import { marketplaceEnv, startMarketplaceApp, type MarketplaceApp } from '../../connector/portals/marketplace-server.js';
 import { startSandbox, type SandboxServer } from '../../connector/sandbox/server.js';
@@ -302,6 +302,19 @@ describe('the marketplace server with two portals installed', () => {
     assert.equal(viaQuery.status, 200);
     const forged = await fetch(`${base}/api/config`, { headers: { authorization: `Bearer ${issueIframeToken(key, { portalId: A, userId: 1 }).token}` } });
     assert.equal(forged.status, 401);
+    assert.equal(forged.headers.get('x-smart-segments-token'), null);
+  });
+
+  test('an API answer renews the token for the same portal and user, so a page in use outlives the first token', async () => {
+    const old = issueIframeToken(iframeTokenKey(key), { portalId: A, userId: 12 }, { now: Date.now() - 4 * 60_000 });
+    const res = await fetch(`${base}/api/config`, { headers: { authorization: `Bearer ${old.token}` } });
+    assert.equal(res.status, 200);
+    const renewed = res.headers.get('x-smart-segments-token');
+    assert.ok(renewed);
+    issued.push(old.token, renewed);
+    const claims = verifyIframeToken(iframeTokenKey(key), renewed, { portalId: A });
+    assert.equal(claims.userId, '12');
+    assert.ok(claims.expiresAt > old.expiresAt + 3 * 60_000);
   });
 
   test('no token ever reaches the log', () => {

@@ -102,6 +102,9 @@ export interface ApiClientOptions {
   token?: string;
 }
 
+/** The marketplace server answers each authenticated call with a renewed token in this header. */
+export const RENEWED_TOKEN_HEADER = 'x-smart-segments-token';
+
 /** The `?token=` of the page this runs in, if any. */
 function pageToken(): string | undefined {
   try {
@@ -111,16 +114,19 @@ function pageToken(): string | undefined {
   }
 }
 
+/** The page's token, renewed by the server as the page keeps working, shared by every client without its own. */
+let sharedToken: string | undefined = pageToken();
+
 export class ApiClient {
   readonly base: string;
   private readonly fetchImpl: typeof fetch | undefined;
-  private readonly token: string | undefined;
+  private ownToken: string | undefined;
 
   constructor(options: ApiClientOptions | string = {}) {
     const opts: ApiClientOptions = typeof options === 'string' ? { base: options } : options;
     this.base = (opts.base ?? '').replace(/\/+$/, '');
     this.fetchImpl = opts.fetch;
-    this.token = opts.token ?? pageToken();
+    this.ownToken = opts.token;
   }
 
   config(signal?: AbortSignal): Promise<ApiConfig> {
@@ -177,10 +183,16 @@ export class ApiClient {
     const doFetch = this.fetchImpl ?? globalThis.fetch.bind(globalThis);
     let response: Response;
     try {
-      response = await doFetch(`${this.base}${path}`, { ...init, headers: { accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...init.headers } });
+      const token = this.ownToken ?? sharedToken;
+      response = await doFetch(`${this.base}${path}`, { ...init, headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...init.headers } });
     } catch (error) {
       if (error instanceof DOMException && error.name === 'AbortError') throw error;
       throw new ApiError(`Cannot reach the server (${error instanceof Error ? error.message : String(error)})`, 0, 'network');
+    }
+    const renewed = response.headers?.get(RENEWED_TOKEN_HEADER);
+    if (renewed) {
+      if (this.ownToken !== undefined) this.ownToken = renewed;
+      else sharedToken = renewed;
     }
     const text = await response.text();
     let body: unknown = null;
