@@ -41,8 +41,11 @@ class Tx implements Queryable {
   }
 }
 
-/** Runs `fn` between BEGIN and COMMIT on `client` (ROLLBACK when it rejects). */
-async function inTransaction<T>(client: Client, ambient: AsyncLocalStorage<Tx>, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` between BEGIN and COMMIT on `client` (ROLLBACK when it rejects). A connection whose ROLLBACK
+ * failed is in an unknown state: `broken` is told, so it is discarded instead of going back to the pool.
+ */
+async function inTransaction<T>(client: Client, ambient: AsyncLocalStorage<Tx>, fn: (tx: Queryable) => Promise<T>, broken: (error: Error) => void): Promise<T> {
   const tx = new Tx(client);
   await client.query('BEGIN');
   try {
@@ -50,7 +53,7 @@ async function inTransaction<T>(client: Client, ambient: AsyncLocalStorage<Tx>, 
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    await client.query('ROLLBACK').catch((rollbackError: unknown) => broken(rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))));
     throw error;
   } finally {
     tx.finished = true;
@@ -60,7 +63,11 @@ async function inTransaction<T>(client: Client, ambient: AsyncLocalStorage<Tx>, 
 /** The `Database` handed to an `exclusive` section: every query on the connection that holds the lock. */
 class LockedSession implements Database {
   readonly kind = 'postgres' as const;
-  constructor(private readonly client: Client, private readonly ambient: AsyncLocalStorage<Tx>) {}
+  constructor(
+    private readonly client: Client,
+    private readonly ambient: AsyncLocalStorage<Tx>,
+    private readonly broken: (error: Error) => void,
+  ) {}
 
   private current(): Queryable {
     const tx = this.ambient.getStore();
@@ -78,7 +85,7 @@ class LockedSession implements Database {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const tx = this.ambient.getStore();
     if (tx && !tx.finished) return fn(tx);
-    return inTransaction(this.client, this.ambient, fn);
+    return inTransaction(this.client, this.ambient, fn, this.broken);
   }
 
   /** Already exclusive: nested sections run inline (advisory locks are re-entrant per session anyway). */
@@ -119,38 +126,37 @@ export class PostgresDatabase implements Database {
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const outer = this.current();
     if (outer) return fn(outer);
-    return this.withClient((client) => inTransaction(client, this.ambient, fn));
+    return this.withClient((client, broken) => inTransaction(client, this.ambient, fn, broken));
   }
 
   async exclusive<T>(key: string, fn: (db: Database) => Promise<T>): Promise<T> {
-    return this.withClient(async (client) => {
+    return this.withClient(async (client, broken) => {
       // hashtextextended gives the 64-bit key pg_advisory_lock wants; the prefix keeps clear of other apps.
       await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`smart-segments:${key}`]);
       try {
-        return await fn(new LockedSession(client, this.ambient));
+        return await fn(new LockedSession(client, this.ambient, broken));
       } finally {
-        await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`smart-segments:${key}`]);
+        // Should the unlock fail, closing the connection ends the session and with it the lock.
+        await client
+          .query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`smart-segments:${key}`])
+          .catch((error: unknown) => broken(error instanceof Error ? error : new Error(String(error))));
       }
     });
   }
 
-  /** A pooled connection for `fn`; one that failed mid-way is discarded, not reused. */
-  private async withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  /** A pooled connection for `fn`; one that failed (connection error, failed ROLLBACK) is discarded, not reused. */
+  private async withClient<T>(fn: (client: Client, broken: (error: Error) => void) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    let broken: Error | undefined;
-    const onError = (error: Error): void => {
-      broken = error;
+    let failure: Error | undefined;
+    const broken = (error: Error): void => {
+      failure ??= error;
     };
-    client.on('error', onError);
+    client.on('error', broken);
     try {
-      return await fn(client);
-    } catch (error) {
-      // A lost connection cannot go back to the pool; a failed statement leaves it usable.
-      if (error instanceof Error && !('code' in error && typeof error.code === 'string' && /^[0-9A-Z]{5}$/.test(error.code))) broken ??= error;
-      throw error;
+      return await fn(client, broken);
     } finally {
-      client.off('error', onError);
-      client.release(broken);
+      client.off('error', broken);
+      client.release(failure);
     }
   }
 

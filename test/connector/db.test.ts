@@ -199,6 +199,18 @@ describe('PostgreSQL specifics', { skip: TEST_DATABASE_URL === undefined ? 'TEST
     }
   });
 
+  test('a connection the server drops mid-transaction fails that transaction only; the pool carries on', async () => {
+    const db = await openDatabase({ url, maxConnections: 1, onError: () => {} });
+    try {
+      await assert.rejects(db.transaction((tx) => tx.query('SELECT pg_terminate_backend(pg_backend_pid())')), /terminat/i);
+      // With one connection in the pool, this only works if the dead one was discarded.
+      assert.deepEqual((await db.query('SELECT 1 AS x')).rows, [{ x: 1 }]);
+      assert.equal(await db.transaction(async (tx) => (await tx.query<{ y: number }>('SELECT 2 AS y')).rows[0]?.y), 2);
+    } finally {
+      await db.close();
+    }
+  });
+
   test('bigints beyond 2^53 come back as BigInt, like PGlite', async () => {
     const db = await openDatabase({ url, maxConnections: 1 });
     try {
