@@ -26,15 +26,18 @@ type SectionId = (typeof SECTIONS)[number];
 const USAGE = `Usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}]
   --quick   smaller sizes (fit 10k/100k, sync 1k contacts, write-back 5k, browser 10k rows), ~2 minutes
   --only    run only these sections; the others keep their text in BENCHMARKS.md
+  --no-readme  do not copy the goals table into README.md (a full run of every section does by default)
 `;
 
-export function parseArgs(argv: readonly string[]): { quick: boolean; only: SectionId[]; help: boolean } {
+export function parseArgs(argv: readonly string[]): { quick: boolean; only: SectionId[]; help: boolean; readme: boolean } {
   let quick = false;
+  let readme = true;
   let help = false;
   let only: SectionId[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') quick = true;
+    else if (a === '--no-readme') readme = false;
     else if (a === '--help' || a === '-h') help = true;
     else if (a === '--only' || a.startsWith('--only=')) {
       const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i] ?? '';
@@ -42,7 +45,7 @@ export function parseArgs(argv: readonly string[]): { quick: boolean; only: Sect
       for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section "${s}"; known: ${SECTIONS.join(', ')}`);
     } else throw new Error(`unknown option ${a}\n${USAGE}`);
   }
-  return { quick, only, help };
+  return { quick, only, help, readme };
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
@@ -167,7 +170,7 @@ async function main(): Promise<number> {
     const summary = complete ? renderSummary(done, args.quick) : undefined;
     previous = mergeReport(previous, renderMachine(machine, date, args.quick, selected), rendered.slice(-1), summary);
     writeFileSync(OUT, previous);
-    if (summary !== undefined && !args.quick) {
+    if (summary !== undefined && !args.quick && args.readme) {
       const readmePath = join(ROOT, 'README.md');
       const readme = existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '';
       const line = `Measured ${date} (${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.chromium}); details and notes in BENCHMARKS.md.`;
