@@ -26,7 +26,6 @@ import { IframeTokenError, iframePageHeaders, issueIframeToken, verifyIframeToke
 import type { IframeClaims } from '../oauth/iframe-token.js';
 import { createMarketplace, iframeTokenKey } from '../oauth/marketplace.js';
 import type { Marketplace } from '../oauth/marketplace.js';
-import type { SqlDatabase } from '../oauth/migrations.js';
 import type { FetchLike } from '../oauth/tokens.js';
 import { assertPortFree } from '../server/app.js';
 import type { Output } from '../server/app.js';
@@ -116,8 +115,10 @@ export interface MarketplaceAppOptions {
   /** Default: --port, PORT, then 3000. 0 picks a free port. */
   port?: number;
   rootDir?: string;
-  /** Keep the store in memory (tests); default: `<data-dir>/store`, or DATABASE_URL. */
+  /** Keep the store in memory (tests); default: DATABASE_URL, else `<data-dir>/store`. */
   memoryStore?: boolean;
+  /** A PostgreSQL database (and schema) instead of DATABASE_URL (tests). */
+  database?: { databaseUrl: string; schema?: string };
   /** Install SIGINT/SIGTERM handlers that close everything (the `serve` command; not tests). */
   handleSignals?: boolean;
   /** Token API calls (tests). */
@@ -171,9 +172,10 @@ export async function startMarketplaceApp(options: MarketplaceAppOptions): Promi
   const port = options.port ?? config.port;
   if (port !== 0) await assertPortFree(host, port);
 
-  const databaseUrl = (config as { databaseUrl?: string }).databaseUrl;
+  // Each portal gets `store.withPortal(id)`; the base store's own portal id is never used.
+  const databaseUrl = options.database?.databaseUrl ?? config.databaseUrl;
   let storeOptions: OpenStoreOptions = { portalId: '0' };
-  if (databaseUrl) storeOptions = { ...storeOptions, ...({ databaseUrl } as Partial<OpenStoreOptions>) };
+  if (databaseUrl) storeOptions = { ...storeOptions, databaseUrl, ...(options.database?.schema ? { schema: options.database.schema } : {}) };
   else if (!options.memoryStore) {
     await mkdir(config.dataDir, { recursive: true });
     storeOptions = { ...storeOptions, dataDir: join(config.dataDir, 'store') };
@@ -193,7 +195,7 @@ export async function startMarketplaceApp(options: MarketplaceAppOptions): Promi
     const marketplace = await createMarketplace({
       config: settings.oauth,
       key: settings.key,
-      db: store.db as unknown as SqlDatabase,
+      db: store.db,
       callbacks,
       publicBaseUrl: settings.appBaseUrl,
       onInstalled: async (portalId) => {
