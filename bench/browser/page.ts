@@ -172,6 +172,29 @@ async function listScroll(n: number, frames: number): Promise<{ renderMs: number
   return { renderMs, intervals, rowsRendered, scrollHeight: scroller.scrollHeight };
 }
 
+/** The same scroll loop over a plain div as tall as the list: the harness's own frame intervals, for reference. */
+async function plainScroll(n: number, frames: number): Promise<{ intervals: number[] }> {
+  const scroller = document.createElement('div');
+  scroller.style.cssText = 'height:560px;overflow:auto';
+  const inner = document.createElement('div');
+  inner.style.height = `${n * 44}px`;
+  inner.textContent = 'plain';
+  scroller.append(inner);
+  document.body.append(scroller);
+  await frame();
+  const max = scroller.scrollHeight - scroller.clientHeight;
+  const intervals: number[] = [];
+  let last = await frame();
+  for (let f = 1; f <= frames; f++) {
+    scroller.scrollTop = Math.round((max * f) / frames);
+    const now = await frame();
+    intervals.push(now - last);
+    last = now;
+  }
+  scroller.remove();
+  return { intervals };
+}
+
 /** Our Lloyd in the bench worker. */
 function workerCall<T>(worker: Worker, message: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -225,4 +248,4 @@ async function memory(): Promise<unknown> {
   return p.measureUserAgentSpecificMemory();
 }
 
-(window as unknown as { bench: unknown }).bench = { cacheSave, cacheLoad, cacheJoinedStrings, explorerPaint, listScroll, workerLloyd, workerHold, workerRelease, productFit, memory };
+(window as unknown as { bench: unknown }).bench = { plainScroll, cacheSave, cacheLoad, cacheJoinedStrings, explorerPaint, listScroll, workerLloyd, workerHold, workerRelease, productFit, memory };
