@@ -139,7 +139,7 @@ export function formatFitReport(result: FitResult, context: FitReportContext): s
   const d = model.data;
   const parts: string[] = [];
   parts.push(
-    `Smart Segments: ${model.k} segments by ${methodName(model)} (seed ${model.seed}, ${model.scaler.kind} scaling) ` +
+    `Smart Segments: ${model.k} segment${model.k === 1 ? '' : 's'} by ${methodName(model)} (seed ${model.seed}, ${model.scaler.kind} scaling) ` +
       `from ${context.input}\n` +
       `Features: ${model.features.join(', ')}\n` +
       `${count(d.rows)} customers: ${count(d.clustered)} clustered (${count(d.imputed)} with imputed values), ` +
@@ -170,13 +170,16 @@ function counts(assignments: readonly Assignment[]): Record<string, number> {
   return out;
 }
 
-/** The `fit --json` object: model summary, segments, quality, data counts and one assignment per customer. */
+/**
+ * The `fit --json` object: model summary, segments, quality, data counts and one assignment per customer.
+ * A pure function of the data and the options (no timestamp), so the same seed prints the same bytes; the
+ * model file written with --out carries its createdAt.
+ */
 export function fitJson(result: FitResult, input: string): Record<string, unknown> {
   const { model, assignments } = result;
   const q = model.quality;
   return {
     input,
-    createdAt: model.createdAt,
     k: model.k,
     method: model.method,
     seed: model.seed,

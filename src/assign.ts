@@ -160,13 +160,19 @@ export function parseModel(json: unknown): Model {
     const id = str(seg.id, `${p}.id`);
     if (id === NO_RECENT_ORDERS) throw new ModelError(`${p}.id`, `"${NO_RECENT_ORDERS}" is reserved for customers with no recent orders`);
     if (ids.has(id)) throw new ModelError(`${p}.id`, `duplicate segment id "${id}"`);
+    // Ids become the option values of the HubSpot enumeration property: keep them to a safe, short slug.
+    if (!/^[a-z0-9_]{1,100}$/.test(id)) {
+      throw new ModelError(`${p}.id`, `"${id.slice(0, 40)}" is not a segment id (lowercase letters, digits and _, at most 100)`);
+    }
     ids.add(id);
     if (seg.archetype !== null && !isArchetype(seg.archetype)) {
       throw new ModelError(`${p}.archetype`, `expected loyal, profitable, risky or null, got ${describeValue(seg.archetype)}`);
     }
-    str(seg.label, `${p}.label`);
+    const label = str(seg.label, `${p}.label`);
+    if (label.length > 100) throw new ModelError(`${p}.label`, `is ${label.length} characters long (at most 100)`);
     str(seg.why, `${p}.why`, false);
-    str(seg.color, `${p}.color`);
+    const color = str(seg.color, `${p}.color`);
+    if (!/^#[0-9a-fA-F]{6}$/.test(color)) throw new ModelError(`${p}.color`, `expected a #rrggbb colour, got ${describeValue(color)}`);
     num(seg.size, `${p}.size`, nonNegInt, 'a non-negative integer');
     const centroid = obj(seg.centroid, `${p}.centroid`);
     for (const f of features) num(centroid[f], `${p}.centroid.${f}`);

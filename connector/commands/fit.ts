@@ -10,6 +10,7 @@ import { fit } from '../../src/fit.js';
 import { ALL_FEATURES, DEFAULT_FEATURES } from '../../src/types.js';
 import type { FeatureTable, FitOptions, FitResult, Method, ScalerKind } from '../../src/types.js';
 import { UsageError, choiceFlag, intFlag, listFlag, stringFlag } from '../args.js';
+import { readModel } from './assign.js';
 import type { CliIo, ParsedArgs } from '../args.js';
 import { fitJson, formatFitReport } from '../report.js';
 
@@ -29,12 +30,13 @@ Options:
   --holdout F         fraction held out for the stability check, 0 to 0.9 (default 0.3)
   --json              print one JSON object instead of the report
   --out FILE          write the fitted model (JSON) for "assign" and "writeback"
+  --previous FILE     a model written earlier with --out: matching segments keep its ids, names and colours
 
 Environment: SOURCE_DATE_EPOCH (seconds) fixes the model's createdAt, for byte-identical model files.
 `;
 
 export const flagSpec = {
-  values: ['input', 'features', 'k', 'method', 'scaler', 'seed', 'holdout', 'out'],
+  values: ['input', 'features', 'k', 'method', 'scaler', 'seed', 'holdout', 'out', 'previous'],
   booleans: ['json'],
 } as const;
 
@@ -292,6 +294,8 @@ export async function run(args: ParsedArgs, io: CliIo): Promise<number> {
     return 0;
   }
   const { input, options } = fitOptionsOf(args, io.env);
+  const previous = stringFlag(args, 'previous');
+  if (previous !== undefined) options.previous = await readModel(io, previous);
   const out = stringFlag(args, 'out');
   const table = await readCustomers(io, input, options.features ?? DEFAULT_FEATURES);
   const result = runFit(table, options, input);

@@ -251,6 +251,7 @@ export class HubSpotClient {
         route: `POST /crm/v4/associations/${from}/${to}/batch/read`,
         body: { inputs },
       });
+      assertOnlyMissingAssociations(res?.errors, `${from} -> ${to}`);
       const next: { id: string; after: string }[] = [];
       for (const r of res?.results ?? []) {
         const id = String(r.from.id);
@@ -501,5 +502,23 @@ export class HubSpotClient {
     const own = this.limiter.windowWaitMs(kind);
     if (Number.isFinite(remaining) && remaining > 0) return 1000;
     return Math.min(maxWait, Math.max(1000, own));
+  }
+}
+
+/**
+ * A v4 association batch read answers 207 with an `errors` entry per source id that has no associations
+ * (`crm.associations.NO_ASSOCIATIONS_FOUND`) or no longer exists (`OBJECT_NOT_FOUND`): both mean "no
+ * deals". Any other error must not be read as "no deals" (that would silently drop a customer's orders):
+ * it fails the request, so the sync retries or resumes from its checkpoint.
+ */
+export function assertOnlyMissingAssociations(errors: unknown[] | undefined, what: string): void {
+  for (const e of errors ?? []) {
+    const err = (e ?? {}) as { category?: unknown; subCategory?: unknown; message?: unknown };
+    if (err.subCategory === 'crm.associations.NO_ASSOCIATIONS_FOUND' || err.category === 'OBJECT_NOT_FOUND') continue;
+    throw new HubSpotError('HTTP', `association read ${what} failed: ${typeof err.message === 'string' ? err.message : JSON.stringify(e)}`, {
+      status: 207,
+      category: typeof err.category === 'string' ? err.category : undefined,
+      body: e,
+    });
   }
 }

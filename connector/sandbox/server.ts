@@ -20,6 +20,7 @@
  *   GET|POST /crm/v3/properties/{type}, GET|PATCH /crm/v3/properties/{type}/{name},
  *   GET|POST /crm/v3/properties/{type}/groups
  *   GET    /oauth/v1/access-tokens/{token}                  token metadata (hub_id = portalId)
+ *   GET    /account-info/v3/details                          account details (portalId)
  *   OAuth: /oauth/authorize, /oauth/v3/token, /oauth/v3/token/introspect (see oauth.ts)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -650,6 +651,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return { status: 201, body: toHubSpotGroup(g) };
   };
 
+  // developers.hubspot.com/docs/api/settings/account-information-api (GET /account-info/v3/details).
+  const accountDetails = (): Reply => ({
+    status: 200,
+    body: {
+      portalId, accountType: 'DEVELOPER_TEST', timeZone: 'Europe/Kyiv', companyCurrency: 'USD', additionalCurrencies: [],
+      utcOffset: '+02:00', utcOffsetMilliseconds: 7_200_000, uiDomain: 'app.hubspot.com', dataHostingLocation: 'eu1',
+    },
+  });
+
   const tokenInfo = (_ctx: Ctx, m: RegExpExecArray): Reply => {
     const t = decodeURIComponent(m[1]!);
     if (!tokens.has(t)) throw notFound('Token not found');
@@ -682,6 +692,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     { method: 'POST', pattern: new RegExp(`^/crm/v3/properties/${T}$`), key: 'POST /crm/v3/properties/{type}', handle: createProperty },
     { method: 'GET', pattern: new RegExp(`^/crm/v3/properties/${T}/([^/]+)$`), key: 'GET /crm/v3/properties/{type}/{name}', handle: getProperty },
     { method: 'PATCH', pattern: new RegExp(`^/crm/v3/properties/${T}/([^/]+)$`), key: 'PATCH /crm/v3/properties/{type}/{name}', handle: patchProperty },
+    { method: 'GET', pattern: /^\/account-info\/v3\/details$/, key: 'GET /account-info/v3/details', handle: accountDetails },
     { method: 'GET', pattern: /^\/oauth\/v1\/access-tokens\/([^/]+)$/, key: 'GET /oauth/v1/access-tokens/{token}', auth: false, handle: tokenInfo },
   ];
 

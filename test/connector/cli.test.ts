@@ -260,6 +260,31 @@ describe('smart-segments fit --out and assign', () => {
     assert.equal((JSON.parse(runs[0]!) as { createdAt: string }).createdAt, '2026-01-01T00:00:00.000Z');
   });
 
+  test('prints the same --json bytes for the same data and seed, with no clock in it', async () => {
+    const first = await cli('fit', '--input', 'customers.csv', '--k', 'auto', '--seed', '3', '--json');
+    await new Promise((r) => setTimeout(r, 5));
+    const second = await cli('fit', '--input', 'customers.csv', '--k', 'auto', '--seed', '3', '--json');
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, second.stdout);
+    assert.equal('createdAt' in (JSON.parse(first.stdout) as object), false);
+  });
+
+  test('--previous keeps the previous model segment ids and colours on a re-fit', async () => {
+    const base = await cli('fit', '--input', 'customers.csv', '--seed', '1', '--out', 'prev.json');
+    assert.equal(base.code, 0, base.stderr);
+    const again = await cli('fit', '--input', 'customers.csv', '--seed', '9', '--previous', 'prev.json', '--json');
+    assert.equal(again.code, 0, again.stderr);
+    const prev = JSON.parse(readFileSync(join(dir, 'prev.json'), 'utf8')) as { segments: { id: string; color: string }[] };
+    const next = JSON.parse(again.stdout) as { segments: { id: string; color: string }[] };
+    assert.deepEqual(
+      next.segments.map((s) => [s.id, s.color]).sort(),
+      prev.segments.map((s) => [s.id, s.color]).sort(),
+    );
+    const bad = await cli('fit', '--input', 'customers.csv', '--previous', 'customers.csv');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /customers\.csv/);
+  });
+
   test('prints an assignment table without --json', async () => {
     await cli('fit', '--input', 'customers.csv', '--out', 'model2.json');
     write('three.csv', `${HEADER}\nn1,70,15,20,4.5\nn2,30,360,35,3.2\nn3,9,60,340,1.4\n`);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HubSpotClient } from '../../connector/hubspot/client.js';
+import { HubSpotClient, assertOnlyMissingAssociations } from '../../connector/hubspot/client.js';
 import { HubSpotError } from '../../connector/hubspot/errors.js';
 import { PortalLimiter } from '../../connector/hubspot/limiter.js';
 import { parseHubSpotTime, propertiesFor, toStoredRecord } from '../../connector/hubspot/mapping.js';
@@ -354,5 +354,26 @@ describe('mapping HubSpot objects', () => {
     const props = propertiesFor('contacts', { satisfactionProperty: 'csat', distanceProperty: 'km_to_store' });
     for (const p of ['email', 'city', 'country', 'hs_feedback_last_nps_rating', 'lastmodifieddate', 'smart_segment', 'csat', 'km_to_store']) assert.ok(props.includes(p), p);
     assert.deepEqual(propertiesFor('deals'), ['amount', 'dealstage', 'closedate', 'pipeline', 'dealname', 'hs_lastmodifieddate']);
+  });
+});
+
+describe('association batch errors', () => {
+  test('"no associations" and "object not found" entries read as no deals', () => {
+    assert.doesNotThrow(() =>
+      assertOnlyMissingAssociations(
+        [
+          { status: 'error', category: 'OBJECT_NOT_FOUND', subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND', message: 'none' },
+          { status: 'error', category: 'OBJECT_NOT_FOUND', message: 'gone' },
+        ],
+        'contacts -> deals',
+      ),
+    );
+  });
+
+  test('any other error entry fails the read instead of dropping the deals', () => {
+    assert.throws(
+      () => assertOnlyMissingAssociations([{ status: 'error', category: 'INTERNAL_ERROR', message: 'try again' }], 'contacts -> deals'),
+      /association read contacts -> deals failed: try again/,
+    );
   });
 });

@@ -617,3 +617,19 @@ describe('sandbox command line', () => {
     assert.throws(() => parseSandboxArgs(['--bogus']), /unknown option --bogus/);
   });
 });
+
+describe('sandbox account details', () => {
+  test('GET /account-info/v3/details answers the portal id to a valid token and 401 to others', async () => {
+    const sb = await startSandbox({ contacts: 20, rateLimit: false });
+    try {
+      const ok = await fetch(`${sb.url}/account-info/v3/details`, { headers: { Authorization: `Bearer ${sb.token}` } });
+      assert.equal(ok.status, 200);
+      assert.equal(((await ok.json()) as { portalId: number }).portalId, sb.portalId);
+      const bad = await fetch(`${sb.url}/account-info/v3/details`, { headers: { Authorization: 'Bearer nope' } });
+      assert.equal(bad.status, 401);
+      await bad.body?.cancel();
+    } finally {
+      await sb.close();
+    }
+  });
+});

@@ -99,6 +99,8 @@ describe('parseModel', () => {
     ['a centre with null', broken((m) => ((m.centroids[1] as (number | null)[])[0] = null)), 'model.centroids[1][0]: expected a finite number, got null'],
     ['duplicate segment ids', broken((m) => (m.segments[1]!.id = 'loyal')), 'model.segments[1].id: duplicate segment id "loyal"'],
     ['the reserved id', broken((m) => (m.segments[0]!.id = NO_RECENT_ORDERS)), 'model.segments[0].id: "no_recent_orders" is reserved'],
+    ['markup as a segment id', broken((m) => (m.segments[0]!.id = '<b>Loyal!</b>')), 'model.segments[0].id: "<b>Loyal!</b>" is not a segment id'],
+    ['a colour that is not a hex colour', broken((m) => (m.segments[1]!.color = 'red;background:url(x)')), 'model.segments[1].color: expected a #rrggbb colour'],
     ['an unknown archetype', broken((m) => Object.assign(m.segments[2]!, { archetype: 'vip' })), 'model.segments[2].archetype: expected loyal, profitable, risky or null, got "vip"'],
     ['an unknown technology', broken((m) => (m.segments[0]!.strategy.technologies as string[]).push('quantum')), 'model.segments[0].strategy.technologies[4]: expected one of iot'],
     ['a silhouette out of range', broken((m) => (m.quality.silhouette = 2)), 'model.quality.silhouette: expected a number in -1..1, got 2'],
