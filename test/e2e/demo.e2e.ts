@@ -103,6 +103,9 @@ describe('the demo, end to end', () => {
   });
 
   test('the explorer opens in a modal, fits and publishes; the segment is written back to the portal', async () => {
+    // A rep hovers the badge on the way to the button: the preview card must not swallow the click.
+    await page.locator('smart-segment-badge button.badge').hover();
+    await page.waitForTimeout(300);
     await page.click('#open-explorer');
     const dialog = page.getByRole('dialog', { name: 'Segment explorer' });
     await dialog.waitFor();

@@ -144,6 +144,19 @@ describe('smart-segment-badge card', () => {
     await waitUntil(() => !el.open, 'card did not close after the pointer left');
   });
 
+  it('a hover preview lets the pointer through to the page beneath; a click pins the card', async () => {
+    const el = await fixture<SmartSegmentBadge>(html`<smart-segment-badge .model=${makeModel()} .contact=${loyalContact}></smart-segment-badge>`);
+    button(el).dispatchEvent(new MouseEvent('mouseenter'));
+    await waitUntil(() => el.open, 'card did not open on hover');
+    await el.updateComplete;
+    expect(getComputedStyle(card(el)!).pointerEvents).to.equal('none');
+    button(el).click();
+    await el.updateComplete;
+    expect(el.open).to.equal(true);
+    expect(getComputedStyle(card(el)!).pointerEvents).to.equal('auto');
+    await expect(el).to.be.accessible();
+  });
+
   it('the close button closes the card', async () => {
     const el = await fixture<SmartSegmentBadge>(html`<smart-segment-badge .model=${makeModel()} .contact=${loyalContact}></smart-segment-badge>`);
     button(el).click();

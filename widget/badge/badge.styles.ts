@@ -63,6 +63,11 @@ export const badgeStyles = css`
     white-space: normal;
     font-size: 13px;
   }
+  /* A card opened by hovering is a preview: it never catches the pointer on its way to what lies beneath
+     (the record's buttons); click or focus the badge to pin it and interact with it. */
+  .card.preview {
+    pointer-events: none;
+  }
   :host([card-align='end']) .card {
     left: auto;
     right: 0;

@@ -308,13 +308,11 @@ export class SmartSegmentBadge extends LitElement {
     return html`<div
       id="${this._uid}-card"
       part="card"
-      class="card"
+      class="card ${this._openedBy === 'hover' ? 'preview' : ''}"
       role="dialog"
       aria-labelledby="${this._uid}-title"
       tabindex="-1"
       @keydown=${this._onKeydown}
-      @mouseenter=${this._onMouseEnter}
-      @mouseleave=${this._onMouseLeave}
       @focusout=${this._onFocusOut}
     >
       <div class="card-header">
@@ -430,6 +428,12 @@ export class SmartSegmentBadge extends LitElement {
   // ---- handlers ----
 
   private _setOpen(open: boolean, byUser: boolean, by: 'click' | 'focus' | 'hover' | null = null): void {
+    if (open && this._open && this._openedBy === 'hover' && by !== 'hover') {
+      // Focus or a click turns a hover preview into the interactive card.
+      this._openedBy = by;
+      this.requestUpdate();
+      return;
+    }
     if (open === this._open) return;
     this._open = open;
     this._openedBy = open ? by : null;
@@ -452,6 +456,7 @@ export class SmartSegmentBadge extends LitElement {
     this._focusOnOpen = true;
     if (this._open) {
       this._openedBy = 'click';
+      this.requestUpdate(); // the preview becomes an interactive card
       this._card?.focus();
       this._focusOnOpen = false;
     } else {
