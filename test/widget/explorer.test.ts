@@ -382,6 +382,21 @@ describe('<smart-segment-explorer>', () => {
       await expect(el).to.be.accessible();
     });
 
+    it('opens on the live segments of the published model, with its settings chosen', async () => {
+      const snapshot = paperSnapshot(300);
+      const { table } = paperTable({ n: 300, seed: 7 });
+      const published = fit(table, { k: 3, method: 'ward', seed: 5, createdAt: '2026-11-01T10:00:00.000Z' }).model;
+      const el = await fixture<SmartSegmentExplorer>(
+        html`<smart-segment-explorer .snapshot=${snapshot} .model=${published}></smart-segment-explorer>`,
+      );
+      await el.updateComplete;
+      expect(text(el)).to.contain('These are the live segments, published Nov 1, 2026');
+      expect(headings(el)).to.include('Strategy and priorities');
+      expect(($(el, 'input[type="radio"][value="ward"]') as HTMLInputElement | null)?.checked).to.equal(true);
+      await aTimeout(0);
+      await expect(el).to.be.accessible();
+    });
+
     it('says nothing moves yet when no model has been published', async () => {
       const el = await fixture<SmartSegmentExplorer>(
         html`<smart-segment-explorer .snapshot=${paperSnapshot(120)}></smart-segment-explorer>`,

@@ -108,6 +108,8 @@ export class SmartSegmentExplorer extends LitElement {
   @state() private _publishPhase: PublishPhase = 'idle';
   @state() private _job: Job | null = null;
   @state() private _publishError = '';
+  /** True while the results shown are the published model's (on load), not a new fit. */
+  @state() private _showingPublished = false;
 
   private _controller: FitController | null = null;
   private _table: FeatureTable | null = null;
@@ -175,10 +177,36 @@ export class SmartSegmentExplorer extends LitElement {
         }
       }
     }
+    this._showPublishedOnLoad();
     const changedKeys = changed as Map<PropertyKey, unknown>;
-    if ((changedKeys.has('model') || changedKeys.has('_fetchedModel')) && this._result) {
+    if ((changedKeys.has('model') || changedKeys.has('_fetchedModel')) && this._result && !this._showingPublished) {
       this._movement = this._computeMovement(this._result);
     }
+  }
+
+  /**
+   * An admin who opens the explorer sees the segments that are live (the published model applied to the
+   * current contacts) with its settings preselected, rather than an empty page; fitting replaces them.
+   */
+  private _showPublishedOnLoad(): void {
+    const published = this._published;
+    const table = this._table;
+    if (this._result || !published || !table || this._phase !== 'ready') return;
+    if (!published.features.every((f) => table.columns.includes(f))) return;
+    try {
+      this._result = { model: published, assignments: assign(published, table) };
+    } catch {
+      return; // a model the data cannot take: start from an empty page
+    }
+    this._showingPublished = true;
+    this._features = [...published.features];
+    this._method = published.method;
+    this._k = published.k;
+    this._seed = published.seed;
+    this._scaler = published.scaler.kind;
+    this._phase = 'fitted';
+    this._publishPhase = 'published';
+    this._movement = null;
   }
 
   protected override firstUpdated(): void {
@@ -443,7 +471,9 @@ export class SmartSegmentExplorer extends LitElement {
           : nothing}
         ${this._publishPhase === 'published'
           ? html`<p class="status" role="status">
-              ${msg(locale, 'published', { updated: this._job?.updated ?? 0, skipped: this._job?.skipped ?? 0 })}
+              ${this._showingPublished
+                ? msg(locale, 'showingPublished', { date: formatDate(model.createdAt, locale) })
+                : msg(locale, 'published', { updated: this._job?.updated ?? 0, skipped: this._job?.skipped ?? 0 })}
             </p>`
           : nothing}
         ${this._publishPhase === 'failed'
@@ -1009,6 +1039,7 @@ export class SmartSegmentExplorer extends LitElement {
         ...(published && sameFeatures(published.features, features) ? { previous: published } : {}),
       });
       this._result = result;
+      this._showingPublished = false;
       this._phase = 'fitted';
       this._publishPhase = 'idle';
       this._job = null;
