@@ -183,11 +183,15 @@ function distinguishing(features: readonly string[], z: readonly number[]): numb
     .sort((a, b) => Math.abs(z[b]!) - Math.abs(z[a]!) || a - b);
 }
 
-/** A descriptive label and slug from the (up to two) most distinguishing features with |z| >= 0.5. */
-export function describeProfile(features: readonly string[], z: readonly number[]): { label: string; slug: string } {
+/** A descriptive label and slug from the (up to `parts`, default two) most distinguishing features with |z| >= 0.5. */
+export function describeProfile(features: readonly string[], z: readonly number[], parts = 2): { label: string; slug: string } {
+  return describeParts(features, z, parts);
+}
+
+function describeParts(features: readonly string[], z: readonly number[], count: number): { label: string; slug: string } {
   const parts = distinguishing(features, z)
     .filter((j) => Math.abs(z[j]!) >= 0.5)
-    .slice(0, 2)
+    .slice(0, count)
     .map((j) => {
       const f = features[j]!;
       const dir = z[j]! > 0 ? 'high' : 'low';
@@ -382,6 +386,25 @@ export function nameSegments(input: NamingInput): SegmentName[] {
     });
   }
 
+  // Two descriptive segments built from the same features ("Small orders, frequent" / "Frequent, small
+  // orders") would read as one: describe each of them with more features until their sets differ.
+  for (let count = 3; count <= features.length; count++) {
+    const bySet = new Map<string, SegmentName[]>();
+    for (const name of names) {
+      if (name.kept || name.archetype) continue;
+      const set = name.id.split('_').sort().join(' ');
+      bySet.set(set, [...(bySet.get(set) ?? []), name]);
+    }
+    // Identical descriptions are told apart by a numeric suffix below; only reordered ones get more words.
+    const clashes = [...bySet.values()].filter((group) => new Set(group.map((n) => n.id)).size > 1).flat();
+    if (clashes.length === 0) break;
+    for (const name of clashes) {
+      const desc = describeProfile(features, zs[name.cluster]!, count);
+      name.id = desc.slug;
+      name.label = desc.label;
+    }
+  }
+
   const rank = (n: SegmentName): number => (n.archetype ? ARCHETYPES.indexOf(n.archetype) : ARCHETYPES.length);
   names.sort((a, b) => rank(a) - rank(b) || input.sizes[b.cluster]! - input.sizes[a.cluster]! || a.cluster - b.cluster);
   for (const name of names) {
@@ -398,9 +421,20 @@ export function nameSegments(input: NamingInput): SegmentName[] {
   for (const name of names) {
     if (name.color !== '') continue;
     while (next < SEGMENT_PALETTE.length && usedColors.has(SEGMENT_PALETTE[next]!)) next++;
-    name.color = next < SEGMENT_PALETTE.length ? SEGMENT_PALETTE[next]! : `hsl(${(next * 137) % 360} 55% 40%)`;
+    name.color = next < SEGMENT_PALETTE.length ? SEGMENT_PALETTE[next]! : hslHex((next * 137) % 360, 0.55, 0.4);
     usedColors.add(name.color);
     next++;
   }
   return names;
+}
+
+/** `#rrggbb` of an HSL colour (models carry hex colours only; see parseModel). */
+export function hslHex(hue: number, saturation: number, lightness: number): string {
+  const a = saturation * Math.min(lightness, 1 - lightness);
+  const channel = (n: number): string => {
+    const k = (n + hue / 30) % 12;
+    const v = lightness - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return Math.round(v * 255).toString(16).padStart(2, '0');
+  };
+  return `#${channel(0)}${channel(8)}${channel(4)}`;
 }

@@ -168,3 +168,39 @@ describe('nameSegments', () => {
     assert.deepEqual(names.map((s) => s.id), ['loyal', 'profitable', 'risky']);
   });
 });
+
+describe('descriptive names that would read alike', () => {
+  test('two segments built from the same two features are told apart by a third', () => {
+    const names = nameSegments({
+      features: ['x', 'y', 'w'],
+      centroids: Float64Array.from([1.5, -1.0, 0.6, 1.0, -1.5, -0.6]),
+      k: 2,
+      sizes: [10, 8],
+      mean: [0, 0, 0],
+      sd: [1, 1, 1],
+    });
+    assert.deepEqual(
+      names.map((s) => [s.id, s.label]),
+      [
+        ['high_x_low_y_high_w', 'High x, low y, high w'],
+        ['low_y_high_x_low_w', 'Low y, high x, low w'],
+      ],
+    );
+  });
+
+  test('colours beyond the palette are still #rrggbb', async () => {
+    const { hslHex } = await import('../../src/naming.js');
+    assert.equal(hslHex(0, 1, 0.5), '#ff0000');
+    assert.equal(hslHex(120, 1, 0.25), '#008000');
+    const k = SEGMENT_PALETTE.length + 3;
+    const names = nameSegments({
+      features: ['x'],
+      centroids: Float64Array.from(Array.from({ length: k }, (_, i) => i * 3 - k)),
+      k,
+      sizes: Array.from({ length: k }, () => 1),
+      mean: [0],
+      sd: [1],
+    });
+    for (const n of names) assert.match(n.color, /^#[0-9a-fA-F]{6}$/);
+  });
+});
