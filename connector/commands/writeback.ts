@@ -23,7 +23,9 @@ export const usage = `Usage: smart-segments writeback --model model.json [--base
 
 Assigns every synced contact to the model's segments and writes smart_segment, smart_segment_strategy and
 smart_segment_model to HubSpot (creating the "Smart Segments" property group and properties if needed).
-Syncs first when the local store is empty (or with --sync). --dry-run prints the plan and sends nothing.
+Syncs first when the local store is empty (or with --sync). Contacts whose value is already right in the
+local store (as of the last sync and the last write-back) are skipped: pass --sync to catch values edited
+in HubSpot since. --dry-run prints the plan and sends nothing.
 Token from HUBSPOT_ACCESS_TOKEN; without it the built-in sandbox portal is used.
 `;
 
