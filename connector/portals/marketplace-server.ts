@@ -156,7 +156,7 @@ function requestToken(req: IncomingMessage, url: URL): string | null {
 }
 
 const TOKEN_MESSAGES: Record<IframeTokenError['reason'] | 'missing', string> = {
-  missing: 'This page needs a token: open Smart Segments from its card on a HubSpot contact record.',
+  missing: 'A token is needed: open Smart Segments from its card on a HubSpot contact record.',
   malformed: 'The token is malformed: reopen Smart Segments from its card on a HubSpot contact record.',
   'bad-signature': 'The token was not issued by this server: reopen Smart Segments from its card.',
   expired: 'The token has expired: reopen Smart Segments from its card on a HubSpot contact record.',
