@@ -105,7 +105,11 @@ export async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   try {
     // Open the database first: starting it blocks the event loop for a while, which would leave an idle
     // keep-alive connection to HubSpot stale for the first API call.
-    const database = await openStore({ dataDir: join(resolve(cwd, config.dataDir), 'store'), portalId: 'unknown' });
+    const database = await openStore({
+      dataDir: join(resolve(cwd, config.dataDir), 'store'),
+      portalId: 'unknown',
+      ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : {}),
+    });
     store = database;
     const portalId = await client.portalId();
     store = database.withPortal(portalId);

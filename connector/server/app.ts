@@ -107,7 +107,11 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
     const client = new HubSpotClient({ baseUrl, tokenProvider: staticTokenProvider(token), limiter });
     const portalId = sandbox ? String(sandbox.portalId) : String(await client.portalId());
     await mkdir(config.dataDir, { recursive: true });
-    const store = await openStore({ dataDir: join(config.dataDir, 'store'), portalId });
+    const store = await openStore({
+      dataDir: join(config.dataDir, 'store'),
+      portalId,
+      ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : {}),
+    });
     cleanups.push(() => store.close());
     return {
       config,
