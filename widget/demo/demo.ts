@@ -115,13 +115,22 @@ function renderNav(page: Page, onLocale: () => void): void {
   const nav = document.getElementById('nav');
   if (!nav) return;
   nav.className = 'topbar';
+  // Inside HubSpot (marketplace mode) the pages are opened with a short-lived token bound to the portal:
+  // carry it to the sibling pages; the contact record demo page does not exist there.
+  const here = new URLSearchParams(location.search);
+  const carried = new URLSearchParams();
+  for (const key of ['token', 'portalId']) {
+    const value = here.get(key);
+    if (value) carried.set(key, value);
+  }
+  const suffix = carried.toString() ? `?${carried.toString()}` : '';
   const link = (href: string, target: Page, key: string) =>
-    html`<li><a href=${href} aria-current=${page === target ? 'page' : nothing}>${tr(key)}</a></li>`;
+    html`<li><a href=${href + suffix} aria-current=${page === target ? 'page' : nothing}>${tr(key)}</a></li>`;
   render(
     html`<span class="brand"><span class="brand-mark" aria-hidden="true">S</span>${tr('demo.brand')}</span>
       <nav class="topnav" aria-label=${tr('demo.nav')}>
         <ul>
-          ${link('/', 'contact', 'demo.contactRecord')} ${link('/list', 'list', 'demo.segmentList')}
+          ${carried.has('token') ? nothing : link('/', 'contact', 'demo.contactRecord')} ${link('/list', 'list', 'demo.segmentList')}
           ${link('/explorer', 'explorer', 'demo.explorer')}
         </ul>
       </nav>
