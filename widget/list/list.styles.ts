@@ -177,6 +177,9 @@ export const listStyles = css`
     overflow-wrap: anywhere;
   }
   .sort-icon {
+    flex: none;
+    align-self: flex-start;
+    margin-top: 2px;
     color: var(--_muted);
     font-size: 10px;
   }
