@@ -173,7 +173,7 @@ export async function browserSection(options: BenchOptions, shared: Shared): Pro
     for (const n of sizes) {
       const N = count(n);
       options.log(`browser: worker Lloyd n = ${N}`);
-      const { timing } = await call<{ timing: LloydTiming }>(page, 'workerLloyd', n, n >= 1_000_000 ? 3 : 5);
+      const { timing } = await call<{ timing: LloydTiming }>(page, 'workerLloyd', n, n >= 1_000_000 ? 3 : n > 10_000 ? 5 : 15);
       const sk = shared.sklearnSeconds.get(n);
       const ml = shared.mlKmeansDefaultSeconds.get(n);
       fitRows.push(

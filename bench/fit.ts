@@ -15,10 +15,10 @@ import type { BenchOptions, Row, Section, Shared } from './util.js';
 
 export const FIT_SIZES = { full: [10_000, 100_000, 1_000_000], quick: [10_000, 100_000] } as const;
 
-function repeatsFor(n: number): { repeats: number; budget: number } {
-  if (n <= 10_000) return { repeats: 7, budget: 2 };
-  if (n <= 100_000) return { repeats: 3, budget: 4 };
-  return { repeats: 3, budget: 6 };
+function repeatsFor(n: number): { repeats: number; budget: number; warmups: number } {
+  if (n <= 10_000) return { repeats: 15, budget: 2, warmups: 3 };
+  if (n <= 100_000) return { repeats: 5, budget: 4, warmups: 1 };
+  return { repeats: 3, budget: 6, warmups: 0 };
 }
 
 export async function fitSection(options: BenchOptions, shared: Shared): Promise<Section> {
@@ -46,13 +46,13 @@ export async function fitSection(options: BenchOptions, shared: Shared): Promise
     const N = count(n);
     options.log(`fit: n = ${N}: data`);
     const { table, Z, d, init } = benchMatrix(n);
-    const { repeats, budget } = repeatsFor(n);
+    const { repeats, budget, warmups } = repeatsFor(n);
 
     options.log(`fit: n = ${N}: ours (same start)`);
-    const ours = await timed(() => kmeans(Z, n, d, { k, seed: BENCH_SEED, init }), repeats, budget);
-    const oursLloyd = await timed(() => kmeans(Z, n, d, { k, seed: BENCH_SEED, init, algorithm: 'lloyd' }), repeats, budget);
-    const oursOne = await timed(() => kmeans(Z, n, d, { k, seed: BENCH_SEED, restarts: 1 }), repeats, budget);
-    const oursDefault = await timed(() => kmeans(Z, n, d, { k, seed: BENCH_SEED }), repeats, budget);
+    const ours = await timed(() => kmeans(Z, n, d, { k, seed: BENCH_SEED, init }), repeats, budget, warmups);
+    const oursLloyd = await timed(() => kmeans(Z, n, d, { k, seed: BENCH_SEED, init, algorithm: 'lloyd' }), repeats, budget, warmups);
+    const oursOne = await timed(() => kmeans(Z, n, d, { k, seed: BENCH_SEED, restarts: 1 }), repeats, budget, warmups);
+    const oursDefault = await timed(() => kmeans(Z, n, d, { k, seed: BENCH_SEED }), repeats, budget, warmups);
 
     options.log(`fit: n = ${N}: textbook Lloyd`);
     let rowsOfZ: number[][] | null = toRows(Z, n, d);
@@ -166,7 +166,7 @@ export async function fitSection(options: BenchOptions, shared: Shared): Promise
   }
   notes.push(
     'Same data for every implementation: `paperTable` (src/synthetic.ts, seed ' + BENCH_SEED + ', noise ' + BENCH_NOISE + ': overlapping clusters, so Lloyd iterates; with the paper\'s 0.12 everything converges in 2 iterations), the four default features z-scored; ' +
-      'the same start is our seeded k-means++ (bench/data.ts). Times are medians of up to 7 runs (fewer at 1M), wall clock, one thread; ' +
+      'the same start is our seeded k-means++ (bench/data.ts). Times are medians of up to 15 runs at 10k, 5 at 100k and 3 at 1M (after 3, 1 and 0 untimed warm-up runs of our k-means), wall clock, one thread; ' +
       'ml-kmeans times include converting the Float64Array to its arrays of rows (its input format). scikit-learn is timed inside Python around `KMeans.fit` (tol 1e-4, max_iter 300, threadpoolctl limits 1).',
   );
   return { id: 'fit', title: 'Fit in Node (k = 3, 4 features)', rows, notes, seconds: (performance.now() - started) / 1000 };

@@ -20,6 +20,8 @@ X = np.fromfile(prefix + '.x', dtype='<f8').reshape(n, d)
 init = np.fromfile(prefix + '.init', dtype='<f8').reshape(k, d)
 out = {}
 with threadpool_limits(limits=1):
+    # Warm-up: the first fit in a process pays for lazy imports and thread-pool set-up.
+    KMeans(n_clusters=k, init=init, n_init=1, algorithm='lloyd').fit(X[:min(n, 10000)])
     for name, start in (('same', init), ('kmeanspp', 'k-means++')):
         times = []
         began = time.perf_counter()

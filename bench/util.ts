@@ -41,12 +41,14 @@ export function gc(): void {
 }
 
 /**
- * Runs `fn` up to `maxRepeats` times (at least once, stopping early once `budgetSeconds` are spent) and
- * returns the median wall time in seconds and the last result.
+ * Runs `fn` `warmups` times untimed (so the optimising compiler has seen it), then up to `maxRepeats` times
+ * (at least once, stopping early once `budgetSeconds` are spent); returns the median wall time in seconds
+ * and the last result.
  */
-export async function timed<T>(fn: () => T | Promise<T>, maxRepeats = 1, budgetSeconds = 3): Promise<{ seconds: number; result: T; runs: number }> {
+export async function timed<T>(fn: () => T | Promise<T>, maxRepeats = 1, budgetSeconds = 3, warmups = 0): Promise<{ seconds: number; result: T; runs: number }> {
   const times: number[] = [];
   let result!: T;
+  for (let w = 0; w < warmups; w++) await fn();
   const start = performance.now();
   for (let r = 0; r < maxRepeats; r++) {
     gc();
