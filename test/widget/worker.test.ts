@@ -12,6 +12,23 @@ describe('the fit worker and its controller', () => {
     controller = null;
   });
 
+  it('returns the same assignments when rows are rejected or have no recent orders (packed by row)', async () => {
+    const { table } = paperTable({ n: 300, seed: 4 });
+    const d = table.columns.length;
+    const freq = table.columns.indexOf('purchase_frequency');
+    table.values[5 * d + freq] = 0; // no recent orders
+    table.values[9 * d + freq] = -3; // impossible: rejected
+    table.values[12 * d + table.columns.indexOf('distance_km')] = NaN; // imputed
+    const options: FitOptions = { k: 3, method: 'kmeans', seed: 2 };
+    controller = new FitController({});
+    const fromWorker = await controller.fit(table, options);
+    const direct = fit(table, options);
+    expect(direct.assignments.some((a) => a.segment === 'no_recent_orders')).to.equal(true);
+    expect(direct.assignments.some((a) => a.imputed)).to.equal(true);
+    expect(direct.assignments.length).to.equal(299);
+    expect(JSON.stringify(fromWorker.assignments)).to.equal(JSON.stringify(direct.assignments));
+  });
+
   for (const options of [
     { k: 3, method: 'kmeans', seed: 7 },
     { k: 'auto', method: 'kmeans', seed: 5, scaler: 'minmax' },

@@ -3,7 +3,9 @@
  * the element only wires state and rendering). One fit at a time; cancel terminates the worker and the
  * next fit starts a fresh one, because a worker busy in a synchronous loop cannot be interrupted otherwise.
  */
+import { NO_RECENT_ORDERS } from '../../src/types.js';
 import type { FeatureTable, FitResult, ProgressEvent } from '../../src/types.js';
+import { unpackAssignments } from './protocol.js';
 import type { FitRequest, FitResponse, WorkerFitOptions } from './protocol.js';
 
 export interface FitControllerCallbacks {
@@ -33,6 +35,8 @@ interface Pending {
 export class FitController {
   private _worker: Worker | null = null;
   private _pending: Pending | null = null;
+  /** Ids of the table being fitted: the worker answers with row indexes into it. */
+  private _ids: readonly string[] = [];
 
   constructor(
     private readonly _callbacks: FitControllerCallbacks = {},
@@ -53,6 +57,7 @@ export class FitController {
     const worker = (this._worker ??= this._spawn());
     return new Promise<FitResult>((resolve, reject) => {
       this._pending = { resolve, reject };
+      this._ids = table.ids;
       const values = table.values.slice();
       const nps = table.nps?.slice();
       const request: FitRequest = {
@@ -101,9 +106,11 @@ export class FitController {
       case 'progress':
         this._callbacks.onProgress?.(message.event);
         break;
-      case 'done':
-        this._settle(worker, (p) => p.resolve({ model: message.model, assignments: message.assignments }));
+      case 'done': {
+        const assignments = unpackAssignments(message.model, this._ids, message.packed, NO_RECENT_ORDERS);
+        this._settle(worker, (p) => p.resolve({ model: message.model, assignments }));
         break;
+      }
       case 'error': {
         const error = new Error(message.message);
         error.name = message.name;

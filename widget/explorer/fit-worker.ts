@@ -3,11 +3,12 @@
  * Cancellation is `worker.terminate()` by the controller, so the worker needs no abort protocol.
  */
 import { fit } from '../../src/fit.js';
+import { packAssignments } from './protocol.js';
 import type { FitRequest, FitResponse } from './protocol.js';
 
 // The DOM lib types `self` as Window; inside a module worker it is the worker's global scope.
 const scope = self as unknown as {
-  postMessage(message: FitResponse): void;
+  postMessage(message: FitResponse, transfer?: Transferable[]): void;
   addEventListener(type: 'message', listener: (event: MessageEvent<FitRequest>) => void): void;
 };
 
@@ -19,7 +20,13 @@ scope.addEventListener('message', (event) => {
       ...request.options,
       onProgress: (progress) => scope.postMessage({ type: 'progress', event: progress }),
     });
-    scope.postMessage({ type: 'done', model, assignments });
+    const packed = packAssignments(model, request.table.ids, assignments);
+    scope.postMessage({ type: 'done', model, packed }, [
+      packed.rows.buffer,
+      packed.segments.buffer,
+      packed.distances.buffer,
+      packed.imputed.buffer,
+    ]);
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
     scope.postMessage({ type: 'error', name: e.name, message: e.message });
