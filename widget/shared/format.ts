@@ -5,6 +5,19 @@ const intlLocale = (locale: Locale): string => (locale === 'uk' ? 'uk-UA' : 'en-
 
 export const MISSING = '—';
 
+// Building an Intl.NumberFormat costs ~50x formatting with one; the list formats every visible cell on
+// every scroll frame, so formatters are kept per locale and options (BENCHMARKS.md).
+const formatters = new Map<string, Intl.NumberFormat>();
+function numberFormat(locale: Locale, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(intlLocale(locale), options);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 export function isMissing(value: number | null | undefined): value is null | undefined {
   return value === null || value === undefined || Number.isNaN(value);
 }
@@ -16,17 +29,17 @@ export function formatNumber(
   minimumFractionDigits = 0,
 ): string {
   if (isMissing(value)) return MISSING;
-  return new Intl.NumberFormat(intlLocale(locale), { maximumFractionDigits, minimumFractionDigits }).format(value);
+  return numberFormat(locale, { maximumFractionDigits, minimumFractionDigits }).format(value);
 }
 
 export function formatPercent(fraction: number | null | undefined, locale: Locale = 'en', digits = 0): string {
   if (isMissing(fraction)) return MISSING;
-  return new Intl.NumberFormat(intlLocale(locale), { style: 'percent', maximumFractionDigits: digits }).format(fraction);
+  return numberFormat(locale, { style: 'percent', maximumFractionDigits: digits }).format(fraction);
 }
 
 export function formatCurrency(value: number | null | undefined, locale: Locale = 'en', currency = 'USD'): string {
   if (isMissing(value)) return MISSING;
-  return new Intl.NumberFormat(intlLocale(locale), {
+  return numberFormat(locale, {
     style: 'currency',
     currency,
     maximumFractionDigits: Math.abs(value) >= 100 ? 0 : 2,
