@@ -72,10 +72,13 @@ export interface SyncOptions {
   /** HubSpot's search result cap (10,000); lower only in tests. */
   searchCap?: number;
   /**
-   * Full sync: also read each type from the top down with search (its own 5/s budget) until it meets
-   * the list cursor. Default true; false reads with the list cursors only.
+   * Full sync: readers per object type. List readers use standard requests (the 10 s window), search
+   * readers the search limit (5/s); together they keep both budgets full. Default 3 list and 2 search;
+   * `search: 0` reads with the list endpoint only.
    */
-  searchAssist?: boolean;
+  readers?: { list?: number; search?: number };
+  /** Full sync: a lane is split for an idle reader only when each half holds about this many records. Default 1,000. */
+  minSplit?: number;
 }
 
 export interface SyncResult {
@@ -108,6 +111,7 @@ const KEY = {
   last: 'sync.last',
   full: 'sync.full',
   fullStream: (type: ObjectType) => `sync.full.${type}`,
+  fullLane: (type: ObjectType, lo: number | null) => `sync.full.${type}.lane.${lo ?? 'start'}`,
   fullAssoc: 'sync.full.assoc',
   inc: 'sync.inc',
   incStream: (type: ObjectType) => `sync.inc.${type}`,
@@ -134,36 +138,65 @@ interface ListCursor {
   after: string | null;
   done: boolean;
 }
-/** A full sync's position in one object type: list cursor going up, search cursor going down. */
-interface FullCursor {
+/**
+ * A full sync reads each type as lanes: consecutive slices of its id space, each read upward by one reader
+ * at a time, either the list endpoint (standard requests) or a search on hs_object_id (its own 5/s limit).
+ * A lane ends where the next one starts, so splitting a lane is persisting one new lane, never rewriting
+ * another reader's checkpoint: whatever a crash leaves, the lanes still cover every id.
+ */
+interface LaneState {
+  /** The lane's first id; null = the bottom lane, from the first record. */
+  lo: number | null;
+  /** Ids below this are stored; null = nothing read yet. */
+  next: number | null;
+  /** The list endpoint's own cursor, kept for the bottom lane when the portal's cursors are not ids. */
   after: string | null;
-  /** Highest id the list cursor committed. */
-  upHighest: number | null;
-  /** Lowest id the search cursor committed. */
-  downLowest: number | null;
   done: boolean;
 }
 
-function normaliseCursor(saved: Partial<FullCursor> | undefined): FullCursor {
-  return { after: saved?.after ?? null, upHighest: saved?.upHighest ?? null, downLowest: saved?.downLowest ?? null, done: saved?.done ?? false };
+interface Lane extends LaneState {
+  /** Who reads it now (in this process), if anyone. */
+  reader: 'list' | 'search' | null;
 }
 
-function maxId(objects: readonly HubSpotObject[]): number | null {
-  let m: number | null = null;
-  for (const o of objects) {
-    const n = Number(o.id);
-    if (Number.isFinite(n) && (m === null || n > m)) m = n;
-  }
-  return m;
+/** One type's lanes, persisted under the type's key; each lane's position under its own key. */
+interface TypePlan {
+  /**
+   * What the list endpoint's `paging.next.after` is: 'id' when it was the next record id (last id + 1) on
+   * the first page, so a list cursor can start any lane at `after = <id>`; 'opaque' otherwise, when only
+   * the bottom lane is listed and search reads the others; 'unknown' before the first list page.
+   */
+  cursor: 'unknown' | 'id' | 'opaque';
+  /** Starts of the lanes, bottom first. */
+  lanes: (number | null)[];
+  /** The first id the bottom lane read (with the count and highest id, sizes a lane for splitting). */
+  first: number | null;
 }
 
-function minId(objects: readonly HubSpotObject[]): number | null {
-  let m: number | null = null;
+const emptyLane = (lo: number | null): LaneState => ({ lo, next: null, after: null, done: false });
+
+function isPlan(value: unknown): value is TypePlan {
+  return typeof value === 'object' && value !== null && Array.isArray((value as TypePlan).lanes);
+}
+
+function laneState(lane: Lane): LaneState {
+  return { lo: lane.lo, next: lane.next, after: lane.after, done: lane.done };
+}
+
+function idRange(objects: readonly HubSpotObject[]): { min: number; max: number; ascending: boolean } | null {
+  let min = Infinity;
+  let max = -Infinity;
+  let ascending = true;
+  let previous = -Infinity;
   for (const o of objects) {
     const n = Number(o.id);
-    if (Number.isFinite(n) && (m === null || n < m)) m = n;
+    if (!Number.isSafeInteger(n)) return null;
+    if (n <= previous) ascending = false;
+    previous = n;
+    if (n < min) min = n;
+    if (n > max) max = n;
   }
-  return m;
+  return objects.length === 0 ? null : { min, max, ascending };
 }
 interface IncState {
   runStart: number;
@@ -369,11 +402,19 @@ function nowOf(ctx: SyncContext): number {
   return (ctx.now ?? Date.now)();
 }
 
-async function countAll(ctx: SyncContext, type: ObjectType): Promise<number | undefined> {
+/** How many records a type has and its highest id (one search, sorted by id, descending). */
+async function countAll(ctx: SyncContext, type: ObjectType): Promise<{ total: number; top: number | null } | undefined> {
   try {
-    return (await ctx.client.search(type, { filterGroups: [], limit: 1, properties: ['hs_object_id'] })).total;
+    const page = await ctx.client.search(type, {
+      filterGroups: [],
+      sorts: [{ propertyName: 'hs_object_id', direction: 'DESCENDING' }],
+      limit: 1,
+      properties: ['hs_object_id'],
+    });
+    const top = Number(page.results[0]?.id);
+    return { total: page.total, top: Number.isSafeInteger(top) ? top : null };
   } catch (e) {
-    // The count only feeds the ETA; a search outage must not stop the sync itself.
+    // The count feeds the ETA and lane sizes; a search outage must not stop the sync itself.
     if (e instanceof HubSpotError && e.code !== 'UNAUTHORIZED' && e.code !== 'DAILY_LIMIT') return undefined;
     throw e;
   }
@@ -385,7 +426,11 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
   const { store } = ctx;
   const run = new Run('full', ctx, options);
   const pageSize = options.pageSize ?? 100;
+  const searchSize = options.searchPageSize ?? 200;
   const assocSize = options.associationBatch ?? 1000;
+  const minSplit = options.minSplit ?? 1000;
+  const readers = { list: options.readers?.list ?? 3, search: options.readers?.search ?? 2 };
+  if (readers.list + readers.search < 1) throw new RangeError('a full sync needs at least one reader');
 
   let state = await store.getState<FullState>(KEY.full);
   const resumed = state !== undefined;
@@ -397,16 +442,18 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
     await store.transaction(async () => {
       await store.setState('sync.generation', fresh.generation);
       await store.setState(KEY.full, fresh);
-      await store.setState(KEY.fullStream('contacts'), normaliseCursor(undefined));
-      await store.setState(KEY.fullStream('deals'), normaliseCursor(undefined));
+      for (const type of ['contacts', 'deals'] as const) {
+        await store.setState(KEY.fullStream(type), { cursor: 'unknown', lanes: [null], first: null } satisfies TypePlan);
+        await store.setState(KEY.fullLane(type, null), emptyLane(null));
+      }
       await store.setState(KEY.fullAssoc, { contacts: [], deals: [] } satisfies PendingAssoc);
     });
   }
   const { generation } = state;
 
   run.check();
-  const [contactTotal, dealTotal] = await Promise.all([countAll(ctx, 'contacts'), countAll(ctx, 'deals')]);
-  if (contactTotal !== undefined && dealTotal !== undefined) run.total = contactTotal + dealTotal;
+  const [contactCount, dealCount] = await Promise.all([countAll(ctx, 'contacts'), countAll(ctx, 'deals')]);
+  if (contactCount && dealCount) run.total = contactCount.total + dealCount.total;
   run.progress('contacts', resumed ? 'resuming full sync' : 'starting full sync');
 
   // Contacts whose associations are not yet stored; persisted with every page so a resume re-reads them.
@@ -429,130 +476,212 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
   }
   associations.push([...pending]);
 
-  // Each type is read from both ends: the list cursor walks up from the lowest id, and (unless disabled)
-  // a search cursor walks down from the highest id, sorted by hs_object_id. Search has its own rate
-  // limit (5/s, not counted in the 10 s window), so this adds throughput without costing standard
-  // requests; the two stop when they meet. A list cursor alone is one request at a time per type.
-  const cursors: Record<ObjectType, FullCursor> = {
-    contacts: normaliseCursor(await store.getState<FullCursor>(KEY.fullStream('contacts'))),
-    deals: normaliseCursor(await store.getState<FullCursor>(KEY.fullStream('deals'))),
-  };
-  const met = (c: FullCursor): boolean => c.done || (c.upHighest !== null && c.downLowest !== null && c.upHighest >= c.downLowest);
+  const readType = async (type: ObjectType, count: { total: number; top: number | null } | undefined): Promise<void> => {
+    const properties = propertiesFor(type, ctx.config);
+    const saved = await store.getState<unknown>(KEY.fullStream(type));
+    // A checkpoint from before lanes existed (or none) starts the type over: pages are upserts, so
+    // reading again loses and duplicates nothing.
+    const plan: TypePlan = isPlan(saved) ? saved : { cursor: 'unknown', lanes: [null], first: null };
+    const lanes: Lane[] = [];
+    for (const lo of plan.lanes) {
+      const s = isPlan(saved) ? await store.getState<LaneState>(KEY.fullLane(type, lo)) : undefined;
+      lanes.push({ ...(s ?? emptyLane(lo)), lo, reader: null });
+    }
+    lanes.sort((a, b) => (a.lo ?? -Infinity) - (b.lo ?? -Infinity));
+    // A lane split off while the lane below still read on past its start: those ids are stored already.
+    for (let i = 1; i < lanes.length; i++) {
+      const below = lanes[i - 1]!.next;
+      const lane = lanes[i]!;
+      if (below !== null && below > (lane.next ?? lane.lo ?? -Infinity)) lane.next = below;
+    }
 
-  /**
-   * Commits one page and moves its cursor, in one transaction. Records the other cursor already stored
-   * (where the two meet) are skipped, so each record is written once per run.
-   */
-  const commitPage = async (type: ObjectType, side: 'up' | 'down', objects: HubSpotObject[], advance: (c: FullCursor) => void): Promise<void> => {
-    let records: StoredRecord[] = [];
-    await store.transaction(async () => {
-      const c = cursors[type];
-      const keep = side === 'up'
-        ? (id: number): boolean => c.downLowest === null || !(id >= c.downLowest)
-        : (id: number): boolean => c.upHighest === null || !(id <= c.upHighest);
-      records = objects.filter((o) => keep(Number(o.id))).map((o) => toStoredRecord(type, o));
+    const hiOf = (lane: Lane): number | null => lanes[lanes.indexOf(lane) + 1]?.lo ?? null;
+    const startOf = (lane: Lane): number | null => lane.next ?? lane.lo;
+    // A lane is finished once its position reached the next lane's start (which a split may have moved).
+    const finished = (lane: Lane): boolean => {
+      const hi = hiOf(lane);
+      return lane.done || (hi !== null && lane.next !== null && lane.next >= hi);
+    };
+    const canRead = (kind: 'list' | 'search', lane: Lane): boolean =>
+      kind === 'search' || plan.cursor === 'id' || (lane.lo === null && (lane.next === null || lane.after !== null));
+
+    // Readers other than the first wait for the bottom lane's first page: it tells where ids start and
+    // what the list cursor is, which splitting needs.
+    let firstSeen!: () => void;
+    const firstPage = new Promise<void>((resolve) => (firstSeen = resolve));
+    if (plan.first !== null || lanes[0]!.next !== null || finished(lanes[0]!)) firstSeen();
+
+    const commit = async (lane: Lane, kind: 'list' | 'search', results: HubSpotObject[], after: string | undefined, exhausted: boolean): Promise<void> => {
+      let records: StoredRecord[] = [];
+      await store.transaction(async () => {
+        const hi = hiOf(lane);
+        const range = idRange(results);
+        let planChanged = false;
+        if (lane.lo === null && plan.first === null && range) {
+          plan.first = range.min;
+          planChanged = true;
+        }
+        if (kind === 'list' && lane.lo === null && plan.cursor === 'unknown') {
+          // The first list page decides: a cursor equal to the last id + 1 over ascending ids is an id.
+          plan.cursor = range && range.ascending && after !== undefined && after === String(range.max + 1) ? 'id' : 'opaque';
+          planChanged = true;
+        }
+        const kept = hi === null ? results : results.filter((o) => Number(o.id) < hi);
+        records = kept.map((o) => toStoredRecord(type, o));
+        if (type === 'contacts') {
+          await store.upsertContacts(records, { generation });
+          for (const r of records) pending.add(r.id);
+          await savePending();
+        } else {
+          await store.upsertDeals(records, { generation });
+        }
+        const top = idRange(kept)?.max;
+        if (top !== undefined) lane.next = Math.max(lane.next ?? top + 1, top + 1);
+        lane.after = kind === 'list' ? (after ?? null) : null;
+        if (exhausted || kept.length < results.length) lane.done = true;
+        lane.done = finished(lane);
+        await store.setState(KEY.fullLane(type, lane.lo), laneState(lane));
+        if (planChanged) await store.setState(KEY.fullStream(type), plan);
+      });
+      if (lane.lo === null) firstSeen();
+      run.pages++;
       if (type === 'contacts') {
-        await store.upsertContacts(records, { generation });
-        for (const r of records) pending.add(r.id);
-        await savePending();
+        run.contacts += records.length;
+        associations.push(records.map((r) => r.id));
       } else {
-        await store.upsertDeals(records, { generation });
+        run.deals += records.length;
       }
-      advance(c);
-      await store.setState(KEY.fullStream(type), c);
-    });
-    run.pages++;
-    if (type === 'contacts') {
-      run.contacts += records.length;
-      associations.push(records.map((r) => r.id));
-    } else {
-      run.deals += records.length;
-    }
-    run.progress(type, `${run.contacts} contacts, ${run.deals} deals`);
-  };
+      run.progress(type, `${run.contacts} contacts, ${run.deals} deals`);
+    };
 
-  const firstPageSeen: Partial<Record<ObjectType, () => void>> = {};
-  const listUp = async (type: ObjectType): Promise<void> => {
-    const properties = propertiesFor(type, ctx.config);
-    const cursor = cursors[type];
-    while (!met(cursor)) {
-      run.check();
-      const page = await ctx.client.listPage(type, { properties, limit: pageSize, ...(cursor.after !== null ? { after: cursor.after } : {}) });
-      run.check();
-      const after = page.paging?.next?.after;
-      const highest = maxId(page.results);
-      await commitPage(type, 'up', page.results, (c) => {
-        c.after = after ?? null;
-        if (highest !== null) c.upHighest = Math.max(c.upHighest ?? highest, highest);
-        if (after === undefined) c.done = true;
-      });
-      firstPageSeen[type]?.();
-    }
-  };
+    const readLane = async (lane: Lane, kind: 'list' | 'search'): Promise<void> => {
+      while (!finished(lane)) {
+        run.check();
+        if (kind === 'list') {
+          const start = startOf(lane);
+          const after = plan.cursor === 'id' ? (start !== null ? String(start) : undefined) : (lane.after ?? undefined);
+          const page = await ctx.client.listPage(type, { properties, limit: pageSize, ...(after !== undefined ? { after } : {}) });
+          run.check();
+          const next = page.paging?.next?.after;
+          await commit(lane, kind, page.results, next, next === undefined);
+        } else {
+          const start = startOf(lane);
+          const hi = hiOf(lane);
+          const filters: Filter[] = [];
+          if (start !== null) filters.push({ propertyName: 'hs_object_id', operator: 'GTE', value: String(start) });
+          if (hi !== null) filters.push({ propertyName: 'hs_object_id', operator: 'LT', value: String(hi) });
+          const page = await ctx.client.search(type, {
+            filterGroups: filters.length === 0 ? [] : [{ filters }],
+            sorts: [{ propertyName: 'hs_object_id', direction: 'ASCENDING' }],
+            properties,
+            limit: searchSize,
+          });
+          run.check();
+          await commit(lane, kind, page.results, undefined, page.results.length < searchSize);
+        }
+      }
+      lane.done = true;
+    };
 
-  const searchDown = async (type: ObjectType): Promise<void> => {
-    const properties = propertiesFor(type, ctx.config);
-    const cursor = cursors[type];
-    while (!met(cursor)) {
-      run.check();
-      const below = cursor.downLowest;
-      const above = cursor.upHighest;
-      // Never below what the list cursor already has: only the list's last page can overlap.
-      const filters: Filter[] = [];
-      if (below !== null) filters.push({ propertyName: 'hs_object_id', operator: 'LT', value: String(below) });
-      if (above !== null) filters.push({ propertyName: 'hs_object_id', operator: 'GT', value: String(above) });
-      const page = await ctx.client.search(type, {
-        filterGroups: filters.length === 0 ? [] : [{ filters }],
-        sorts: [{ propertyName: 'hs_object_id', direction: 'DESCENDING' }],
-        properties,
-        limit: options.searchPageSize ?? 200,
-      });
-      run.check();
-      const lowest = minId(page.results);
-      // Nothing between the cursors: they have met.
-      if (lowest === null || (below !== null && lowest >= below)) {
+    // Splits of this type run one at a time, so each sees the lanes the previous one left.
+    let splitting: Promise<unknown> = Promise.resolve();
+    const split = (kind: 'list' | 'search'): Promise<Lane | null> => {
+      const attempt = splitting.then(async (): Promise<Lane | null> => {
+        if (!canRead(kind, { ...emptyLane(0), reader: null })) return null;
+        const top = count?.top ?? null;
+        const first = plan.first;
+        const density = count && top !== null && first !== null && top >= first ? count.total / (top + 1 - first) : 1;
+        let best: { lane: Lane; start: number; end: number } | null = null;
+        for (const lane of lanes) {
+          if (lane.reader === null || finished(lane)) continue;
+          const start = startOf(lane);
+          const end = hiOf(lane) ?? (top !== null ? top + 1 : null);
+          if (start === null || end === null || end - start < 2) continue;
+          if (!best || end - start > best.end - best.start) best = { lane, start, end };
+        }
+        if (!best || (best.end - best.start) * density < 2 * minSplit) return null;
+        const mid = best.start + Math.floor((best.end - best.start) / 2);
+        const fresh: Lane = { ...emptyLane(mid), reader: kind };
+        const los = [...lanes.map((l) => l.lo), mid].sort((a, b) => (a ?? -Infinity) - (b ?? -Infinity));
         await store.transaction(async () => {
-          cursor.done = true;
-          await store.setState(KEY.fullStream(type), cursor);
+          await store.setState(KEY.fullLane(type, mid), laneState(fresh));
+          await store.setState(KEY.fullStream(type), { ...plan, lanes: los } satisfies TypePlan);
         });
-        return;
-      }
-      await commitPage(type, 'down', page.results, (c) => {
-        c.downLowest = Math.min(c.downLowest ?? lowest, lowest);
+        plan.lanes = los;
+        // The split lane may have read on while the new lane was saved: start the new one where it stands.
+        if (best.lane.next !== null && best.lane.next > mid) fresh.next = best.lane.next;
+        if (best.lane.done) fresh.done = true;
+        lanes.splice(lanes.indexOf(best.lane) + 1, 0, fresh);
+        return fresh;
       });
-    }
-  };
+      splitting = attempt.catch(() => undefined);
+      return attempt;
+    };
 
-  const bothEnds = async (type: ObjectType): Promise<void> => {
-    if (options.searchAssist === false) return run.guard(listUp(type));
-    // Search joins once the list cursor has shown there is more than a page, so small types cost one
-    // request and the cursors overlap by at most a page each where they meet.
-    let started!: () => void;
-    const firstPage = new Promise<void>((resolve) => (started = resolve));
-    firstPageSeen[type] = started;
-    if (cursors[type].upHighest !== null) started();
-    await settleAll([run.guard(listUp(type)).finally(() => started()), firstPage.then(() => run.guard(searchDown(type)))]);
+    const claim = async (kind: 'list' | 'search'): Promise<Lane | null> => {
+      for (;;) {
+        run.check();
+        const free = lanes.find((l) => l.reader === null && !finished(l) && canRead(kind, l));
+        if (free) {
+          free.reader = kind;
+          return free;
+        }
+        if (lanes.every(finished)) return null;
+        if (plan.first === null && lanes[0]!.next === null) {
+          await firstPage;
+          continue;
+        }
+        return split(kind);
+      }
+    };
+
+    const reader = async (kind: 'list' | 'search'): Promise<void> => {
+      for (;;) {
+        const lane = await claim(kind);
+        if (!lane) return;
+        try {
+          await readLane(lane, kind);
+        } finally {
+          lane.reader = null;
+          if (lane.lo === null) firstSeen();
+        }
+      }
+    };
+
+    // List readers start first, so the bottom lane's first page comes from the list endpoint.
+    const kinds = [...Array.from({ length: readers.list }, () => 'list' as const), ...Array.from({ length: readers.search }, () => 'search' as const)];
+    await settleAll(kinds.map((kind) => run.guard(reader(kind))));
+    run.check();
+    const left = lanes.filter((l) => !finished(l));
+    if (left.length > 0) {
+      throw new Error(`full sync of ${type}: ${left.length} id range(s) from ${String(left[0]!.lo)} need a search reader (the list cursor is not an id); run again with search readers`);
+    }
   };
 
   await run.all([
     async () => {
       try {
-        await bothEnds('contacts');
+        await readType('contacts', contactCount);
       } finally {
         associations.close();
       }
     },
-    () => bothEnds('deals'),
+    () => readType('deals', dealCount),
     () => associations.drained(),
   ]);
 
   run.check();
+  const laneKeys: string[] = [];
+  for (const type of ['contacts', 'deals'] as const) {
+    const plan = await store.getState<unknown>(KEY.fullStream(type));
+    if (isPlan(plan)) for (const lo of plan.lanes) laneKeys.push(KEY.fullLane(type, lo));
+  }
   await store.transaction(async () => {
     run.contactsDeleted = await store.sweep('contacts', generation);
     run.dealsDeleted = await store.sweep('deals', generation);
     await store.setState(KEY.last, { mode: 'full', runStart: state.runStart, completedAt: nowOf(ctx), generation } satisfies LastSync);
     // A full sync supersedes an interrupted incremental one as well.
-    for (const key of [KEY.full, KEY.fullStream('contacts'), KEY.fullStream('deals'), KEY.fullAssoc, ...INC_KEYS]) await store.deleteState(key);
+    for (const key of [KEY.full, KEY.fullStream('contacts'), KEY.fullStream('deals'), ...laneKeys, KEY.fullAssoc, ...INC_KEYS]) await store.deleteState(key);
   });
   run.progress('finish', `full sync done: ${run.contacts} contacts, ${run.deals} deals`);
   return run.result(generation, resumed);

@@ -14,7 +14,7 @@ import type { SandboxServer } from '../../connector/sandbox/server.js';
 import { openStore } from '../../connector/store.js';
 import type { Store } from '../../connector/store.js';
 import { SyncAborted, fullSync, incrementalSync, lastSync } from '../../connector/sync.js';
-import type { SyncContext, SyncOptions } from '../../connector/sync.js';
+import type { SyncClient, SyncContext, SyncOptions } from '../../connector/sync.js';
 
 const config = { satisfactionProperty: undefined, distanceProperty: undefined };
 
@@ -85,15 +85,17 @@ describe('sync against the sandbox portal', () => {
   test('a full sync stores exactly the portal\'s contacts, deals and associations', async () => {
     const store = await freshStore();
     const events: number[] = [];
-    const result = await fullSync(ctxFor(sandbox, store), { onProgress: (p) => events.push(p.done) });
+    sandbox.resetStats();
+    // Small lanes, so list and search readers split the id ranges between them.
+    const result = await fullSync(ctxFor(sandbox, store), { minSplit: 20, onProgress: (p) => events.push(p.done) });
     await assertMirrors(store, sandbox);
     const counts = sandbox.data.counts();
-    // Read from both ends (list up, search down); where the cursors meet, each record is written once.
+    // Where a lane ends inside a page, the records past it are left to the next lane: each is written once.
     assert.equal(result.contacts.upserted, counts.contacts);
     assert.equal(result.deals.upserted, counts.deals);
     assert.equal(result.associationsRead, counts.contacts);
     const routes = sandbox.stats().byRoute;
-    assert.ok((routes['POST /crm/v3/objects/{type}/search'] ?? 0) > 2, 'search assisted the list cursors');
+    assert.ok((routes['POST /crm/v3/objects/{type}/search'] ?? 0) > 2, 'search readers took lanes');
     assert.equal(result.resumed, false);
     assert.ok(events.length > 3 && events.at(-1) === result.contacts.upserted + result.deals.upserted);
     assert.equal((await lastSync(store))?.mode, 'full');
@@ -152,7 +154,8 @@ describe('sync against the sandbox portal', () => {
     const store = await freshStore();
     const abort = new AbortController();
     const options: SyncOptions = {
-      searchAssist: false,
+      readers: { search: 0 },
+      minSplit: 20,
       signal: abort.signal,
       onProgress: (p) => {
         if (p.pages >= 5) abort.abort();
@@ -161,25 +164,60 @@ describe('sync against the sandbox portal', () => {
     await assert.rejects(fullSync(ctxFor(sandbox, store), options), SyncAborted);
     const partial = { contacts: await store.count('contacts'), deals: await store.count('deals') };
     assert.ok(partial.deals > 0 && partial.deals < sandbox.data.counts().deals, `partial ${partial.deals}`);
-    const resumed = await fullSync(ctxFor(sandbox, store), { searchAssist: false });
+    const resumed = await fullSync(ctxFor(sandbox, store), { readers: { search: 0 }, minSplit: 20 });
     assert.equal(resumed.resumed, true);
     assert.equal(resumed.deals.upserted, sandbox.data.counts().deals - partial.deals);
     assert.equal(resumed.contacts.upserted, sandbox.data.counts().contacts - partial.contacts);
     await assertMirrors(store, sandbox);
   });
 
-  test('a full sync reading from both ends resumes after an abort at any page', async () => {
-    for (const stopAt of [1, 3, 8]) {
+  test('a full sync reading in lanes resumes after an abort at any page', async () => {
+    for (const stopAt of [1, 3, 8, 15]) {
       const store = await freshStore();
       const abort = new AbortController();
       await assert.rejects(
-        fullSync(ctxFor(sandbox, store), { signal: abort.signal, onProgress: (p) => void (p.pages >= stopAt && abort.abort()) }),
+        fullSync(ctxFor(sandbox, store), { minSplit: 10, signal: abort.signal, onProgress: (p) => void (p.pages >= stopAt && abort.abort()) }),
         SyncAborted,
       );
-      const resumed = await fullSync(ctxFor(sandbox, store));
+      const resumed = await fullSync(ctxFor(sandbox, store), { minSplit: 10 });
       assert.equal(resumed.resumed, true);
       await assertMirrors(store, sandbox);
     }
+  });
+
+  test('a portal whose list cursor is not an id is listed in the bottom lane only and searched above it', async () => {
+    const store = await freshStore();
+    const real = clientFor(sandbox);
+    // The same portal, but its list cursors are opaque (base64, as HubSpot's documentation shows them).
+    const given = new Set<string>();
+    const sent: string[] = [];
+    const opaque: SyncClient = {
+      listPage: async (type, options) => {
+        let inner = options;
+        if (options.after !== undefined) {
+          sent.push(options.after);
+          inner = { ...options, after: Buffer.from(options.after, 'base64').toString().replace(/^cursor:/, '') };
+        }
+        const page = await real.listPage(type, inner);
+        const next = page.paging?.next;
+        if (!next) return page;
+        const after = Buffer.from(`cursor:${next.after}`).toString('base64');
+        given.add(after);
+        return { ...page, paging: { next: { ...next, after } } };
+      },
+      search: (type, body) => real.search(type, body),
+      associationsBatchRead: (from, to, ids) => real.associationsBatchRead(from, to, ids),
+      stats: () => real.stats(),
+    };
+    sandbox.resetStats();
+    const result = await fullSync({ ...ctxFor(sandbox, store), client: opaque }, { minSplit: 10 });
+    await assertMirrors(store, sandbox);
+    assert.equal(result.deals.upserted, sandbox.data.counts().deals);
+    assert.equal(result.contacts.upserted, sandbox.data.counts().contacts);
+    // Every list request continued a cursor the portal gave; none started a lane at an id of its own.
+    assert.ok(sent.length > 0);
+    for (const a of sent) assert.ok(given.has(a), `list request with a cursor the portal never gave: ${a}`);
+    assert.ok((sandbox.stats().byRoute['POST /crm/v3/objects/{type}/search'] ?? 0) > 2, 'search readers took the lanes above');
   });
 
   test('a sync that fails on a server fault resumes from its checkpoints', async () => {
@@ -237,7 +275,7 @@ describe('sync under faults', () => {
       const client = clientFor(sandbox, { retry: { attempts: 10, rateLimitAttempts: 50 } });
       // A few certain faults first, then random ones.
       sandbox.inject({ nextStatuses: [502, 429, 503], rate429: 0.2, rate5xx: 0.1, malformedRate: 0.05 });
-      await fullSync(ctxFor(sandbox, store, client));
+      await fullSync(ctxFor(sandbox, store, client), { minSplit: 20 });
       sandbox.data.updateContact(sandbox.data.listContacts()[0]!.id, { email: 'storm@example.ua' });
       await clockMoves();
       await incrementalSync(ctxFor(sandbox, store, client), { overlapMs: 0 });
