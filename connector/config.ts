@@ -55,7 +55,7 @@ export const DEFAULTS = {
   wonStages: ['closedwon'],
   windowMonths: 12,
   rateLimit: { perTenSeconds: 110, searchPerSecond: 5 },
-  concurrency: 6,
+  concurrency: 10,
 } as const;
 
 function text(env: Env, flags: Flags, variable: string, flag: string | undefined): string | undefined {

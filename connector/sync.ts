@@ -73,11 +73,11 @@ export interface SyncOptions {
   searchCap?: number;
   /**
    * Full sync: readers per object type. List readers use standard requests (the 10 s window), search
-   * readers the search limit (5/s); together they keep both budgets full. Default 3 list and 2 search;
+   * readers the search limit (5/s); together they keep both budgets full. Default 4 list and 2 search;
    * `search: 0` reads with the list endpoint only.
    */
   readers?: { list?: number; search?: number };
-  /** Full sync: a lane is split for an idle reader only when each half holds about this many records. Default 1,000. */
+  /** Full sync: a lane is split for an idle reader only when each half holds about this many records. Default 400. */
   minSplit?: number;
 }
 
@@ -428,8 +428,8 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
   const pageSize = options.pageSize ?? 100;
   const searchSize = options.searchPageSize ?? 200;
   const assocSize = options.associationBatch ?? 1000;
-  const minSplit = options.minSplit ?? 1000;
-  const readers = { list: options.readers?.list ?? 3, search: options.readers?.search ?? 2 };
+  const minSplit = options.minSplit ?? 400;
+  const readers = { list: options.readers?.list ?? 4, search: options.readers?.search ?? 2 };
   if (readers.list + readers.search < 1) throw new RangeError('a full sync needs at least one reader');
 
   let state = await store.getState<FullState>(KEY.full);
@@ -452,8 +452,12 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
   const { generation } = state;
 
   run.check();
-  const [contactCount, dealCount] = await Promise.all([countAll(ctx, 'contacts'), countAll(ctx, 'deals')]);
-  if (contactCount && dealCount) run.total = contactCount.total + dealCount.total;
+  // The counts (for the ETA and lane sizes) come in while the first pages are read.
+  type Count = Awaited<ReturnType<typeof countAll>>;
+  const counts: Record<ObjectType, Promise<Count>> = { contacts: countAll(ctx, 'contacts'), deals: countAll(ctx, 'deals') };
+  const counted = Promise.all([counts.contacts, counts.deals]).then(([c, d]) => {
+    if (c && d) run.total = c.total + d.total;
+  });
   run.progress('contacts', resumed ? 'resuming full sync' : 'starting full sync');
 
   // Contacts whose associations are not yet stored; persisted with every page so a resume re-reads them.
@@ -476,7 +480,7 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
   }
   associations.push([...pending]);
 
-  const readType = async (type: ObjectType, count: { total: number; top: number | null } | undefined): Promise<void> => {
+  const readType = async (type: ObjectType): Promise<void> => {
     const properties = propertiesFor(type, ctx.config);
     const saved = await store.getState<unknown>(KEY.fullStream(type));
     // A checkpoint from before lanes existed (or none) starts the type over: pages are upserts, so
@@ -588,6 +592,7 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
     const split = (kind: 'list' | 'search'): Promise<Lane | null> => {
       const attempt = splitting.then(async (): Promise<Lane | null> => {
         if (!canRead(kind, { ...emptyLane(0), reader: null })) return null;
+        const count = await counts[type];
         const top = count?.top ?? null;
         const first = plan.first;
         const density = count && top !== null && first !== null && top >= first ? count.total / (top + 1 - first) : 1;
@@ -661,13 +666,14 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
   await run.all([
     async () => {
       try {
-        await readType('contacts', contactCount);
+        await readType('contacts');
       } finally {
         associations.close();
       }
     },
-    () => readType('deals', dealCount),
+    () => readType('deals'),
     () => associations.drained(),
+    () => counted,
   ]);
 
   run.check();

@@ -4,7 +4,7 @@
  * `PortalLimiter`, and retries here, per portal:
  *
  * - 429 TEN_SECONDLY_ROLLING: hold the portal's queue until the window frees (Retry-After, else our own
- *   window, at least 1 s), then retry. SECONDLY (search): wait 1 s. DAILY: stop with a clear error.
+ *   window, at least 1 s), then retry. SECONDLY (search): until our search window frees (0.25–1 s). DAILY: stop.
  * - 5xx, 423/477, network errors, timeouts and malformed JSON: exponential backoff with full jitter,
  *   bounded attempts, then `HubSpotError('RETRIES_EXHAUSTED')`.
  * - 401: ask the token provider to refresh once, then `HubSpotError('UNAUTHORIZED')`.
@@ -161,7 +161,7 @@ export class HubSpotClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.tokenProvider = options.tokenProvider;
     this.clock = options.clock ?? systemClock;
-    this.limiter = options.limiter ?? new PortalLimiter({ concurrency: options.concurrency ?? 6, clock: this.clock });
+    this.limiter = options.limiter ?? new PortalLimiter({ concurrency: options.concurrency ?? 10, clock: this.clock });
     this.random = options.random ?? defaultRandom;
     this.onEvent = options.onEvent;
     this.retry = {
@@ -493,7 +493,10 @@ export class HubSpotClient {
   private throttleWaitMs(kind: RequestKind, policy: string, headers: Headers2): number {
     const retryAfter = Number(headers.get('retry-after'));
     if (Number.isFinite(retryAfter) && retryAfter > 0) return retryAfter * 1000;
-    if (policy === 'SECONDLY' || kind === 'search') return 1000;
+    // The secondly (search) window frees within a second: wait until our own oldest search leaves it
+    // (it is full when we caused the 429), else a short while, since the server counts arrivals a little
+    // after our starts; never the whole second, which would idle search for a 429 caused by jitter.
+    if (policy === 'SECONDLY' || kind === 'search') return Math.min(1000, Math.max(250, this.limiter.windowWaitMs(kind)));
     // Our own window says when our oldest request leaves it; the portal's window may hold requests
     // from other processes too, so wait at least a second and never more than the advertised interval.
     const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds'));

@@ -26,13 +26,15 @@ export interface LimiterOptions {
   windowMs?: number;
   /** Search requests per second. Default 5. */
   searchPerSecond?: number;
-  /** Requests in flight at once. Default 6. */
+  /** Requests in flight at once. Default 10. */
   concurrency?: number;
   /**
-   * Extra ms added to each window: the server counts a request when it arrives, which is a little
+   * Extra ms added to the standard window: the server counts a request when it arrives, which is a little
    * after we start it, so an exact window would let arrivals bunch into one of its windows.
    */
   marginMs?: number;
+  /** The same for the search window (1 s). Default 100. */
+  searchMarginMs?: number;
   clock?: Clock;
 }
 
@@ -96,7 +98,7 @@ export class PortalLimiter {
     this.perWindow = options.perWindow ?? 110;
     this.windowMs = options.windowMs ?? 10_000;
     this.searchPerSecond = options.searchPerSecond ?? 5;
-    this.concurrency = options.concurrency ?? 6;
+    this.concurrency = options.concurrency ?? 10;
     this.clock = options.clock ?? systemClock;
     const margin = options.marginMs ?? 150;
     for (const [name, v] of [['perWindow', this.perWindow], ['windowMs', this.windowMs], ['searchPerSecond', this.searchPerSecond], ['concurrency', this.concurrency]] as const) {
@@ -104,7 +106,7 @@ export class PortalLimiter {
     }
     this.windows = {
       standard: new RollingWindow(this.perWindow, this.windowMs + margin),
-      search: new RollingWindow(this.searchPerSecond, 1000 + margin),
+      search: new RollingWindow(this.searchPerSecond, 1000 + (options.searchMarginMs ?? 100)),
     };
   }
 

@@ -100,7 +100,7 @@ describe('PortalLimiter', () => {
 
   test('search has its own per-second window and does not use the standard one', async () => {
     const clock = new ManualClock();
-    const limiter = new PortalLimiter({ perWindow: 3, windowMs: 10_000, searchPerSecond: 2, marginMs: 0, concurrency: 10, clock });
+    const limiter = new PortalLimiter({ perWindow: 3, windowMs: 10_000, searchPerSecond: 2, marginMs: 0, searchMarginMs: 0, concurrency: 10, clock });
     const log: string[] = [];
     const all = [
       ...[1, 2, 3].map((i) => limiter.schedule('search', async () => void log.push(`search${i}@${clock.now()}`))),
