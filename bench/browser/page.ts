@@ -223,20 +223,26 @@ async function workerRelease(): Promise<unknown> {
 }
 
 /** The product's worker (dist/bundle/fit-worker.js) through its protocol: postMessage -> 'done'. */
-async function productFit(n: number, k: number | 'auto'): Promise<{ ms: number; k: number; iterations: number }> {
+async function productFit(n: number, k: number | 'auto'): Promise<{ ms: number; k: number; iterations: number; stages: [string, number][] }> {
   const { table } = paperTable({ n, seed: 20_240_601, noise: 0.5 });
   const worker = new Worker('/dist/bundle/fit-worker.js', { type: 'module' });
   try {
     const t = performance.now();
+    // When each stage's progress message arrived (ms from the start), to show where the time goes.
+    const stages: [string, number][] = [];
     const done = await new Promise<{ model: { k: number; quality: { iterations: number } } }>((resolve, reject) => {
-      worker.onmessage = (e: MessageEvent<{ type: string; model?: unknown; message?: string }>) => {
-        if (e.data.type === 'done') resolve(e.data as never);
+      worker.onmessage = (e: MessageEvent<{ type: string; model?: unknown; message?: string; event?: { stage: string; message?: string } }>) => {
+        if (e.data.type === 'progress' && e.data.event) {
+          const label = e.data.event.message ? `${e.data.event.stage} (${e.data.event.message})` : e.data.event.stage;
+          if (stages.at(-1)?.[0] !== label) stages.push([label, Math.round(performance.now() - t)]);
+        } else if (e.data.type === 'done') resolve(e.data as never);
         else if (e.data.type === 'error') reject(new Error(e.data.message));
       };
       worker.onerror = (e) => reject(new Error(e.message));
       worker.postMessage({ type: 'fit', table: { ids: table.ids, columns: table.columns, values: table.values, nps: table.nps }, options: { k, method: 'kmeans', seed: 20_240_601 } }, [table.values.buffer]);
     });
-    return { ms: performance.now() - t, k: done.model.k, iterations: done.model.quality.iterations };
+    stages.push(['model received', Math.round(performance.now() - t)]);
+    return { ms: performance.now() - t, k: done.model.k, iterations: done.model.quality.iterations, stages };
   } finally {
     worker.terminate();
   }
