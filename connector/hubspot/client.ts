@@ -4,7 +4,7 @@
  * `PortalLimiter`, and retries here, per portal:
  *
  * - 429 TEN_SECONDLY_ROLLING: hold the portal's queue until the window frees (Retry-After, else our own
- *   window, at least 1 s), then retry. SECONDLY (search): until our search window frees (0.25–1 s). DAILY: stop.
+ *   window when it is full, else 1 s), then retry. SECONDLY (search): until our search window frees (0.25–1 s). DAILY: stop.
  * - 5xx, 423/477, network errors, timeouts and malformed JSON: exponential backoff with full jitter,
  *   bounded attempts, then `HubSpotError('RETRIES_EXHAUSTED')`.
  * - 401: ask the token provider to refresh once, then `HubSpotError('UNAUTHORIZED')`.
@@ -504,7 +504,10 @@ export class HubSpotClient {
     const remaining = Number(headers.get('x-hubspot-ratelimit-remaining'));
     const own = this.limiter.windowWaitMs(kind);
     if (Number.isFinite(remaining) && remaining > 0) return 1000;
-    return Math.min(maxWait, Math.max(1000, own));
+    // Our own window is full: our requests filled the portal's, which frees when our oldest leaves it
+    // (the server counted a request a little later than we started it). Otherwise someone else's did.
+    if (own > 0) return Math.min(maxWait, Math.max(250, own));
+    return Math.min(maxWait, 1000);
   }
 }
 

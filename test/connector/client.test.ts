@@ -234,6 +234,27 @@ describe('HubSpotClient retries', () => {
     assert.equal(client.stats().throttled, 1);
   });
 
+  test('a ten-secondly 429 when our own window is full waits only until our oldest request leaves it', async () => {
+    const clock = new SkipClock();
+    const client = new HubSpotClient({
+      baseUrl,
+      tokenProvider: staticTokenProvider('test-token'),
+      limiter: new PortalLimiter({ clock, perWindow: 2, windowMs: 10_000, marginMs: 0 }),
+      clock,
+      random: () => 0.5,
+    });
+    const full = { 'X-HubSpot-RateLimit-Interval-Milliseconds': '10000', 'X-HubSpot-RateLimit-Max': '2', 'X-HubSpot-RateLimit-Remaining': '0' };
+    script = [{ status: 200, body: { results: [] } }, rateLimited('TEN_SECONDLY_ROLLING', full)];
+    fallback = { status: 200, body: { results: [] } };
+    await client.listPage('contacts', { properties: [] });
+    clock.t += 9600;
+    const start = clock.now();
+    await client.listPage('contacts', { properties: [] });
+    assert.equal(seen.length, 3);
+    // The first request leaves the window 400 ms later; a fixed second would idle the portal 600 ms more.
+    assert.equal(clock.now() - start, 400);
+  });
+
   test('Retry-After decides the wait when HubSpot sends it', async () => {
     script = [rateLimited('TEN_SECONDLY_ROLLING', { 'Retry-After': '3' })];
     const { client, clock } = makeClient();
