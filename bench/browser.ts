@@ -202,7 +202,7 @@ export async function browserSection(options: BenchOptions, shared: Shared): Pro
         const timeline = auto.stages.map(([stage, at]) => `${stage} at ${secs(at / 1000)}`).join('; ');
         fitNotes.push(
           `Where the worker's k = auto at ${N} spends its time (when each stage's progress message reached the page, from postMessage): ${timeline}.` +
-            (n >= 1_000_000 && !(auto.ms < 3000) ? ' The k search runs on a 50,000-row sample; the chosen k is then fitted on every row (restarts on a sample, Lloyd on all rows) and re-fitted on 70% for the holdout check: see "Where `fit` k = auto spends its time" in the Node section for the same steps in Node.' : ''),
+            (n >= 1_000_000 && !(auto.ms < 3000) ? ' The k search runs on a 20,000-row sample; the chosen k is then fitted on every row (restarts on a sample, Lloyd on all rows) and re-fitted on 70% for the holdout check: see "Where `fit` k = auto spends its time" in the Node section for the same steps in Node.' : ''),
         );
         fitRows.push(row(`${N}: product fit-worker bundle, k = auto 2..8 (chose k = ${auto.k})`, secs(auto.ms / 1000), '3 s', ratio(3000 / auto.ms), n >= 1_000_000 ? '< 3 s' : '< 3 s at 1M', n >= 1_000_000 ? yesNo(auto.ms < 3000) : ''));
       }

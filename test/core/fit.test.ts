@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fit } from '../../src/fit.js';
+import { K_SEARCH_SAMPLE, fit } from '../../src/fit.js';
 import { STRATEGIES } from '../../src/strategy.js';
 import { paperTable } from '../../src/synthetic.js';
 import { NO_RECENT_ORDERS } from '../../src/types.js';
@@ -65,7 +65,7 @@ describe('fit on the paper data', () => {
   test('searches k on a seeded sample of a large table, then fits the chosen k on every row', () => {
     const { table, truth } = paperTable({ n: 60000, seed: 12 });
     const result = fit(table, { k: 'auto', method: 'kmeans', seed: 12, holdout: 0 });
-    assert.equal(result.model.quality.kSearchSampleSize, 50000);
+    assert.equal(result.model.quality.kSearchSampleSize, K_SEARCH_SAMPLE);
     assert.equal(result.model.data.clustered, 60000);
     assert.equal(result.model.quality.stability, undefined);
     assertPaperSegments(result, truth, 100);

@@ -4,6 +4,7 @@ import { paperTable } from '../../src/synthetic.js';
 import { afterEach, describe, it } from './explorer.fixtures.js';
 import type { FitOptions, ProgressEvent } from '../../src/types.js';
 import { FitCancelledError, FitController } from '../../widget/explorer/fit-controller.js';
+import { packAssignments, unpackAssignments } from '../../widget/explorer/protocol.js';
 
 describe('the fit worker and its controller', () => {
   let controller: FitController | null = null;
@@ -27,6 +28,17 @@ describe('the fit worker and its controller', () => {
     expect(direct.assignments.some((a) => a.imputed)).to.equal(true);
     expect(direct.assignments.length).to.equal(299);
     expect(JSON.stringify(fromWorker.assignments)).to.equal(JSON.stringify(direct.assignments));
+  });
+
+  it('packs assignments in row order with a cursor and in any other order with a map', () => {
+    const { table } = paperTable({ n: 60, seed: 3 });
+    const { model, assignments } = fit(table, { k: 3, method: 'kmeans', seed: 1 });
+    const shuffled = [...assignments.slice(30), ...assignments.slice(0, 30)];
+    for (const order of [assignments, shuffled, [...assignments].reverse()]) {
+      const packed = packAssignments(model, table.ids, order);
+      expect(Array.from(packed.rows).every((r) => r >= 0)).to.equal(true);
+      expect(JSON.stringify(unpackAssignments(model, table.ids, packed, 'no_recent_orders'))).to.equal(JSON.stringify(order));
+    }
   });
 
   for (const options of [

@@ -33,8 +33,19 @@ export type FitResponse =
 
 /** Packs the core's assignments (worker side). */
 export function packAssignments(model: Model, ids: readonly string[], assignments: readonly Assignment[]): PackedAssignments {
-  const rowOf = new Map<string, number>();
-  ids.forEach((id, row) => rowOf.set(id, row));
+  // `fit` lists assignments in row order (skipping unusable rows), so a cursor over the ids finds each
+  // row without a million-entry map; a map is built only if the order ever turns out different.
+  let rowOf: Map<string, number> | undefined;
+  let cursor = 0;
+  const findRow = (id: string): number => {
+    if (!rowOf) {
+      while (cursor < ids.length && ids[cursor] !== id) cursor++;
+      if (cursor < ids.length) return cursor++;
+      rowOf = new Map<string, number>();
+      ids.forEach((x, row) => rowOf!.set(x, row));
+    }
+    return rowOf.get(id) ?? -1;
+  };
   const segmentOf = new Map<string, number>(model.segments.map((s, i) => [s.id, i]));
   const n = assignments.length;
   const packed: PackedAssignments = {
@@ -44,7 +55,7 @@ export function packAssignments(model: Model, ids: readonly string[], assignment
     imputed: new Uint8Array(n),
   };
   assignments.forEach((a, i) => {
-    packed.rows[i] = rowOf.get(a.id) ?? -1;
+    packed.rows[i] = findRow(a.id);
     packed.segments[i] = segmentOf.get(a.segment) ?? -1;
     packed.distances[i] = a.distance;
     packed.imputed[i] = a.imputed ? 1 : 0;
