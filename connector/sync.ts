@@ -1,9 +1,11 @@
 /**
  * Sync: copies a portal's contacts, deals and contact->deal associations into the local store.
  *
- * Full sync: the contacts and deals list cursors run concurrently, association batches (1,000 contacts)
+ * Full sync: contacts and deals are read at once, each type's id range in lanes (see `LaneState`) by list
+ * readers (standard requests) and search readers (the search limit) together, so both of HubSpot's budgets
+ * stay full; an idle reader splits the largest lane still being read. Association batches (1,000 contacts)
  * pipeline behind the contact pages, everything through the portal's limiter. Each page is committed in
- * one transaction with its stream's checkpoint, so a sync killed at any point resumes from the
+ * one transaction with its lane's checkpoint, so a sync killed at any point resumes from the
  * checkpoints; records are upserts, so re-reading a page duplicates nothing. Every record carries the
  * run's generation; at the end, records this run did not see are swept (deletions in HubSpot).
  *
