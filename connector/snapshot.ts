@@ -162,7 +162,7 @@ export function applyDelta(base: Snapshot, delta: SnapshotDelta): Omit<Snapshot,
   const w = base.features.length;
   const drop = new Set(delta.deletes);
   const up = new Map(delta.upserts.ids.map((id, k) => [id, k]));
-  const out: Snapshot = {
+  const out: Snapshot & { values: (number | null)[] } = {
     ...base, etag: delta.etag,
     ids: [], firstnames: [], lastnames: [], emails: [], cities: [], countries: [], values: [], nps: [], segments: [],
   };

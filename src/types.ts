@@ -261,7 +261,9 @@ export interface FitResult {
 
 /**
  * The snapshot the connector serves and the widget caches: columnar, compact for a million contacts.
- * `values` is row-major `ids.length x features.length`, `null` where missing.
+ * `values` is row-major `ids.length x features.length`, `null` where missing; the widget's cache hands it
+ * back as a Float64Array with NaN where missing (a copy, not a million boxed numbers), so readers treat
+ * both `null` and NaN as missing.
  */
 export interface Snapshot {
   kind: 'smart-segments-snapshot';
@@ -279,7 +281,7 @@ export interface Snapshot {
   emails: string[];
   cities: string[];
   countries: string[];
-  values: (number | null)[];
+  values: (number | null)[] | Float64Array;
   /** NPS 0–10 per contact, null where unknown. */
   nps: (number | null)[];
   /** Segment currently written back to the CRM, '' where none. */
@@ -292,6 +294,6 @@ export interface SnapshotDelta {
   version: 1;
   since: string;
   etag: string;
-  upserts: Omit<Snapshot, 'kind' | 'version' | 'etag' | 'portalId' | 'generatedAt' | 'asOf'>;
+  upserts: Omit<Snapshot, 'kind' | 'version' | 'etag' | 'portalId' | 'generatedAt' | 'asOf' | 'values'> & { values: (number | null)[] };
   deletes: string[];
 }

@@ -56,7 +56,7 @@ const SEGMENTS = ['loyal', 'profitable', 'risky', 'no_recent_orders'];
 
 /** `n` contacts; row i: segment SEGMENTS[i % 4], frequency i % 50, amount 10 * i, distance i % 400, satisfaction 1 + i % 5. */
 export function makeSnapshot(n: number, etag = 'e1'): Snapshot {
-  const snapshot: Snapshot = {
+  const snapshot: Snapshot & { values: (number | null)[] } = {
     kind: 'smart-segments-snapshot',
     version: 1,
     etag,

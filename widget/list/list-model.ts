@@ -48,7 +48,8 @@ export class ListModel {
   value(row: number, feature: string): number | null {
     const j = this.snapshot.features.indexOf(feature);
     if (j < 0) return null;
-    return this.snapshot.values[row * this.width + j] ?? null;
+    const v = this.snapshot.values[row * this.width + j];
+    return v === null || v === undefined || Number.isNaN(v) ? null : v;
   }
 
   /** Contacts per segment id over all rows. */

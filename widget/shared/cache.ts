@@ -182,23 +182,24 @@ export async function loadSnapshot(dbName = DEFAULT_DB_NAME): Promise<Snapshot |
     await tx.done;
     if (blocks.length !== meta.blocks) return null;
     const width = meta.features.length;
-    const values: (number | null)[] = new Array(meta.rows * width);
+    // The numbers stay a Float64Array (NaN where missing, as Snapshot allows): a copy of each block,
+    // where (number | null)[] would box every value (~60 ms for 100k contacts).
+    const values = new Float64Array(meta.rows * width);
     const nps: (number | null)[] = new Array(meta.rows);
     const strings = Object.fromEntries(STRING_COLUMNS.map((c) => [c, [] as string[]])) as Record<StringColumn, string[]>;
     let row = 0;
     for (const block of blocks) {
       const blockRows = block.nps.length;
-      for (let i = 0; i < block.values.length; i += 1) {
-        const v = block.values[i] as number;
-        values[row * width + i] = Number.isNaN(v) ? null : v;
-      }
+      if (row * width + block.values.length > values.length) return null;
+      values.set(block.values, row * width);
       for (let i = 0; i < blockRows; i += 1) {
         const v = block.nps[i] as number;
         nps[row + i] = Number.isNaN(v) ? null : v;
       }
+      // The blocks' arrays are ours: the first is kept as it is, later ones appended natively.
       for (const column of STRING_COLUMNS) {
         const part = block.strings[column];
-        for (let i = 0; i < part.length; i += 1) strings[column].push(part[i] as string);
+        strings[column] = strings[column].length === 0 ? part : strings[column].concat(part);
       }
       row += blockRows;
     }
@@ -273,7 +274,7 @@ export function applyDelta(snapshot: Snapshot, delta: SnapshotDelta): Snapshot {
   snapshot.ids.forEach((id, i) => index.set(id, i));
   const deleted = new Set(delta.deletes);
 
-  const values = snapshot.values.slice();
+  const values: (number | null)[] = Array.from(snapshot.values, (v) => (v === null || Number.isNaN(v) ? null : v));
   const nps = snapshot.nps.slice();
   const strings = Object.fromEntries(STRING_COLUMNS.map((c) => [c, (snapshot[c] ?? []).slice()])) as Record<StringColumn, string[]>;
 

@@ -37,7 +37,8 @@ export function snapshotRow(snapshot: Snapshot, row: number): Record<string, num
   const width = snapshot.features.length;
   const out: Record<string, number | null> = {};
   snapshot.features.forEach((feature, j) => {
-    out[feature] = snapshot.values[row * width + j] ?? null;
+    const value = snapshot.values[row * width + j];
+    out[feature] = value === null || value === undefined || Number.isNaN(value) ? null : value;
   });
   return out;
 }
