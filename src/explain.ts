@@ -212,7 +212,6 @@ export function explainSegments(
   }
   const all = new Uint8Array(m).fill(1);
 
-  const rules: SegmentExplanation[] = [];
   const trees: TreeNode[] = [];
   for (let c = 0; c < k; c++) {
     const y = new Uint8Array(m);
@@ -226,52 +225,57 @@ export function explainSegments(
       if (best) best.positive = true;
     }
     trees.push(tree);
-    const paths = positivePaths(tree, features, []).map(simplify);
-    let tp = 0;
-    let fp = 0;
-    let fn = 0;
-    for (let r = 0; r < n; r++) {
-      const fires = leafOf(tree, X, d, r).positive;
-      const own = labels[r] === c;
-      if (fires && own) tp++;
-      else if (fires) fp++;
-      else if (own) fn++;
-    }
-    const precision = tp + fp > 0 ? tp / (tp + fp) : 0;
-    const recall = tp + fn > 0 ? tp / (tp + fn) : 0;
-    rules.push({
-      text: ruleText(paths),
-      accuracy: n > 0 ? (n - fp - fn) / n : 0,
-      precision,
-      recall,
-      f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
-      paths,
-      tree,
-    });
   }
 
+  // One pass over every row: each tree's leaf once, for the rules' figures and the classifier alike.
+  const tp = new Float64Array(k);
+  const fp = new Float64Array(k);
+  const fn = new Float64Array(k);
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   let correct = 0;
   for (let r = 0; r < n; r++) {
+    const truth = labels[r]!;
     let bestFiring = -1;
     let bestFiringP = -1;
     let bestAny = 0;
     let bestAnyP = -1;
     for (let c = 0; c < k; c++) {
       const leaf = leafOf(trees[c]!, X, d, r);
-      if (leaf.positive && leaf.probability > bestFiringP) {
-        bestFiring = c;
-        bestFiringP = leaf.probability;
-      }
+      const own = truth === c;
+      if (leaf.positive) {
+        if (own) tp[c]!++;
+        else fp[c]!++;
+        if (leaf.probability > bestFiringP) {
+          bestFiring = c;
+          bestFiringP = leaf.probability;
+        }
+      } else if (own) fn[c]!++;
       if (leaf.probability > bestAnyP) {
         bestAny = c;
         bestAnyP = leaf.probability;
       }
     }
     const predicted = bestFiring >= 0 ? bestFiring : bestAny;
-    const truth = labels[r]!;
     confusion[truth]![predicted]! += 1;
     if (truth === predicted) correct++;
   }
+
+  const rules: SegmentExplanation[] = trees.map((tree, c) => {
+    const paths = positivePaths(tree, features, []).map(simplify);
+    const t = tp[c]!;
+    const f = fp[c]!;
+    const miss = fn[c]!;
+    const precision = t + f > 0 ? t / (t + f) : 0;
+    const recall = t + miss > 0 ? t / (t + miss) : 0;
+    return {
+      text: ruleText(paths),
+      accuracy: n > 0 ? (n - f - miss) / n : 0,
+      precision,
+      recall,
+      f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
+      paths,
+      tree,
+    };
+  });
   return { rules, accuracy: n > 0 ? correct / n : 0, confusion, sampleSize: m };
 }
