@@ -268,7 +268,7 @@ export async function browserSection(options: BenchOptions, shared: Shared): Pro
     if (!(load.coldMs < 100)) {
       const gain = load.coldMs / joined.loadMs;
       uiNotes.push(
-        `What limits the cache load: \`loadSnapshot\` (widget/shared/cache.ts) reads every block (${count(cacheN)} rows x 6 numbers, and 7 string columns stored as arrays: ${count(cacheN * 7)} separate strings), then joins each column's block arrays and copies the numbers into one Float64Array (the \"load's parts\" row: building the snapshot is the small part). ` +
+        `What limits the cache load: \`loadSnapshot\` (widget/shared/cache.ts) reads every block (${count(cacheN)} rows x 6 numbers, and 7 string columns stored as arrays: ${count(cacheN * 7)} separate strings), then joins each column's block arrays and copies the numbers into one Float64Array (the "load's parts" row: building the snapshot is the small part). ` +
           (gain >= 1.2
             ? `Storing each string column of a block as one U+001F-joined string (the "proposed layout" row, same output) loads ${ratio(gain)} faster in this run.`
             : `Storing each string column of a block as one U+001F-joined string (the "proposed layout" row, same output) made no clear difference in this run (${ratio(gain)}): IndexedDB's own read of the data dominates. Reaching < 100 ms needs less data on the first paint, e.g. cache ids, values and segments in one store and the display strings (names, e-mails, cities) in another that the list reads after the explorer has painted.`),
