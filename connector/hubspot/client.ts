@@ -497,8 +497,8 @@ export class HubSpotClient {
     // (it is full when we caused the 429), else a short while, since the server counts arrivals a little
     // after our starts; never the whole second, which would idle search for a 429 caused by jitter.
     if (policy === 'SECONDLY' || kind === 'search') return Math.min(1000, Math.max(250, this.limiter.windowWaitMs(kind)));
-    // Our own window says when our oldest request leaves it; the portal's window may hold requests
-    // from other processes too, so wait at least a second and never more than the advertised interval.
+    // Never more than the advertised interval. A 429 with room left in the portal's window is not about
+    // the window: a second. Otherwise see whose requests filled it (below).
     const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds'));
     const maxWait = Number.isFinite(interval) && interval > 0 ? interval : this.limiter.windowMs;
     const remaining = Number(headers.get('x-hubspot-ratelimit-remaining'));
