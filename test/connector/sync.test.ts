@@ -14,6 +14,7 @@ import type { SandboxServer } from '../../connector/sandbox/server.js';
 import { openStore } from '../../connector/store.js';
 import type { Store } from '../../connector/store.js';
 import { SyncAborted, fullSync, incrementalSync, lastSync } from '../../connector/sync.js';
+import { BACKENDS, type Opened } from './db-backends.js';
 import type { SyncClient, SyncContext, SyncOptions } from '../../connector/sync.js';
 
 const config = { satisfactionProperty: undefined, distanceProperty: undefined };
@@ -261,6 +262,35 @@ describe('sync against the sandbox portal', () => {
     await assert.rejects(fullSync(ctxFor(sandbox, store, clientFor(sandbox, { token: 'revoked' }))), /token expired or revoked/);
   });
 });
+
+// The lanes commit from several readers at once: on PostgreSQL those are truly concurrent transactions.
+for (const backend of BACKENDS) {
+  describe(`full sync in lanes on ${backend.name}`, { skip: backend.skip }, () => {
+    let sandbox: SandboxServer;
+    let opened: Opened;
+    before(async () => {
+      sandbox = await startSandbox({ contacts: 120, seed: 9, rateLimit: false });
+      opened = await backend.open();
+    });
+    after(async () => {
+      await sandbox.close();
+      await opened.cleanup();
+    });
+
+    test('small lanes, aborted mid-way and resumed, store exactly the portal', async () => {
+      const store = await openStore({ database: opened.db, portalId: `lanes-${backend.name}` });
+      const abort = new AbortController();
+      await assert.rejects(
+        fullSync(ctxFor(sandbox, store), { minSplit: 10, signal: abort.signal, onProgress: (p) => void (p.pages >= 10 && abort.abort()) }),
+        SyncAborted,
+      );
+      const resumed = await fullSync(ctxFor(sandbox, store), { minSplit: 10 });
+      assert.equal(resumed.resumed, true);
+      await assertMirrors(store, sandbox);
+      await store.close();
+    });
+  });
+}
 
 describe('sync under faults', () => {
   let sandbox: SandboxServer;
