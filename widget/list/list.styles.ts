@@ -141,6 +141,8 @@ export const listStyles = css`
     left: 0;
     right: 0;
     top: 0;
+    /* Each row's size is fixed: a row's new text never lays out or repaints any other row. */
+    contain: strict;
   }
   .cell {
     padding: 0 12px;
