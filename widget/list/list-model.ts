@@ -3,6 +3,7 @@
  * over row indices (Int32Array), so 100,000 contacts filter and sort without creating per-row objects.
  */
 import type { Snapshot } from '../../src/types.js';
+import { snapshotValue } from '../shared/table.js';
 
 export type SortKey = 'name' | 'email' | 'city' | 'segment' | string;
 export type SortDirection = 'ascending' | 'descending';
@@ -48,8 +49,7 @@ export class ListModel {
   value(row: number, feature: string): number | null {
     const j = this.snapshot.features.indexOf(feature);
     if (j < 0) return null;
-    const v = this.snapshot.values[row * this.width + j];
-    return v === null || v === undefined || Number.isNaN(v) ? null : v;
+    return snapshotValue(this.snapshot, row * this.width + j);
   }
 
   /** Contacts per segment id over all rows. */

@@ -8,6 +8,7 @@
 import { openDB } from 'idb';
 import type { IDBPDatabase } from 'idb';
 import type { Model, Snapshot, SnapshotDelta } from '../../src/types.js';
+import { snapshotValue } from './table.js';
 
 export const DEFAULT_DB_NAME = 'smart-segments';
 const DB_VERSION = 1;
@@ -186,7 +187,10 @@ export async function loadSnapshot(dbName = DEFAULT_DB_NAME): Promise<Snapshot |
     // where (number | null)[] would box every value (~60 ms for 100k contacts).
     const values = new Float64Array(meta.rows * width);
     const nps: (number | null)[] = new Array(meta.rows);
-    const strings = Object.fromEntries(STRING_COLUMNS.map((c) => [c, [] as string[]])) as Record<StringColumn, string[]>;
+    // The blocks' string arrays are ours: one native concat per column (a single block is kept as it is).
+    const strings = Object.fromEntries(
+      STRING_COLUMNS.map((c) => [c, blocks.length === 1 ? blocks[0]!.strings[c] : ([] as string[]).concat(...blocks.map((b) => b.strings[c]))]),
+    ) as Record<StringColumn, string[]>;
     let row = 0;
     for (const block of blocks) {
       const blockRows = block.nps.length;
@@ -195,11 +199,6 @@ export async function loadSnapshot(dbName = DEFAULT_DB_NAME): Promise<Snapshot |
       for (let i = 0; i < blockRows; i += 1) {
         const v = block.nps[i] as number;
         nps[row + i] = Number.isNaN(v) ? null : v;
-      }
-      // The blocks' arrays are ours: the first is kept as it is, later ones appended natively.
-      for (const column of STRING_COLUMNS) {
-        const part = block.strings[column];
-        strings[column] = strings[column].length === 0 ? part : strings[column].concat(part);
       }
       row += blockRows;
     }
@@ -274,7 +273,7 @@ export function applyDelta(snapshot: Snapshot, delta: SnapshotDelta): Snapshot {
   snapshot.ids.forEach((id, i) => index.set(id, i));
   const deleted = new Set(delta.deletes);
 
-  const values: (number | null)[] = Array.from(snapshot.values, (v) => (v === null || Number.isNaN(v) ? null : v));
+  const values: (number | null)[] = Array.from(snapshot.values, (_, i) => snapshotValue(snapshot, i));
   const nps = snapshot.nps.slice();
   const strings = Object.fromEntries(STRING_COLUMNS.map((c) => [c, (snapshot[c] ?? []).slice()])) as Record<StringColumn, string[]>;
 

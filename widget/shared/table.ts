@@ -32,13 +32,18 @@ export function snapshotToTable(snapshot: Snapshot, features: readonly string[] 
   return { ids: snapshot.ids.slice(), columns: [...features], values, nps };
 }
 
+/** `snapshot.values[index]`, null where missing: `null` as the server sends it, NaN as the cache loads it. */
+export function snapshotValue(snapshot: Snapshot, index: number): number | null {
+  const value = snapshot.values[index];
+  return value === null || value === undefined || Number.isNaN(value) ? null : value;
+}
+
 /** One contact's feature values by key (null where missing). */
 export function snapshotRow(snapshot: Snapshot, row: number): Record<string, number | null> {
   const width = snapshot.features.length;
   const out: Record<string, number | null> = {};
   snapshot.features.forEach((feature, j) => {
-    const value = snapshot.values[row * width + j];
-    out[feature] = value === null || value === undefined || Number.isNaN(value) ? null : value;
+    out[feature] = snapshotValue(snapshot, row * width + j);
   });
   return out;
 }
