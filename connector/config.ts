@@ -5,6 +5,7 @@
  */
 import { DEFAULT_FEATURE_CONFIG } from '../src/features.js';
 import type { FeatureConfig, LatLon } from '../src/types.js';
+import { DEFAULT_CONCURRENCY } from './hubspot/limiter.js';
 
 export class ConfigError extends Error {
   /** The environment variable or flag at fault. */
@@ -55,7 +56,7 @@ export const DEFAULTS = {
   wonStages: ['closedwon'],
   windowMonths: 12,
   rateLimit: { perTenSeconds: 110, searchPerSecond: 5 },
-  concurrency: 10,
+  concurrency: DEFAULT_CONCURRENCY,
 } as const;
 
 function text(env: Env, flags: Flags, variable: string, flag: string | undefined): string | undefined {

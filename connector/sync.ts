@@ -544,8 +544,7 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
         const top = idRange(kept)?.max;
         if (top !== undefined) lane.next = Math.max(lane.next ?? top + 1, top + 1);
         lane.after = kind === 'list' ? (after ?? null) : null;
-        if (exhausted || kept.length < results.length) lane.done = true;
-        lane.done = finished(lane);
+        lane.done = exhausted || kept.length < results.length || finished(lane);
         await store.setState(KEY.fullLane(type, lane.lo), laneState(lane));
         if (planChanged) await store.setState(KEY.fullStream(type), plan);
       });
@@ -593,7 +592,8 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
     let splitting: Promise<unknown> = Promise.resolve();
     const split = (kind: 'list' | 'search'): Promise<Lane | null> => {
       const attempt = splitting.then(async (): Promise<Lane | null> => {
-        if (!canRead(kind, { ...emptyLane(0), reader: null })) return null;
+        // A new lane starts at an id: search reads it, a list reader only when cursors are ids.
+        if (kind === 'list' && plan.cursor !== 'id') return null;
         const count = await counts[type];
         const top = count?.top ?? null;
         const first = plan.first;

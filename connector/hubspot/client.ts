@@ -15,7 +15,7 @@
 import { randomInt } from 'node:crypto';
 import { Client } from '@hubspot/api-client';
 import { HubSpotError } from './errors.js';
-import { PortalLimiter, systemClock } from './limiter.js';
+import { DEFAULT_CONCURRENCY, PortalLimiter, systemClock } from './limiter.js';
 import type { Clock, RequestKind } from './limiter.js';
 import type { TokenProvider } from './token.js';
 import type {
@@ -161,7 +161,7 @@ export class HubSpotClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.tokenProvider = options.tokenProvider;
     this.clock = options.clock ?? systemClock;
-    this.limiter = options.limiter ?? new PortalLimiter({ concurrency: options.concurrency ?? 10, clock: this.clock });
+    this.limiter = options.limiter ?? new PortalLimiter({ concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, clock: this.clock });
     this.random = options.random ?? defaultRandom;
     this.onEvent = options.onEvent;
     this.retry = {

@@ -19,6 +19,9 @@ export const systemClock: Clock = {
 
 export type RequestKind = 'standard' | 'search';
 
+/** Requests in flight per portal unless configured (HUBSPOT_CONCURRENCY). */
+export const DEFAULT_CONCURRENCY = 10;
+
 export interface LimiterOptions {
   /** Standard requests per window. Default 110. */
   perWindow?: number;
@@ -98,7 +101,7 @@ export class PortalLimiter {
     this.perWindow = options.perWindow ?? 110;
     this.windowMs = options.windowMs ?? 10_000;
     this.searchPerSecond = options.searchPerSecond ?? 5;
-    this.concurrency = options.concurrency ?? 10;
+    this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.clock = options.clock ?? systemClock;
     const margin = options.marginMs ?? 150;
     for (const [name, v] of [['perWindow', this.perWindow], ['windowMs', this.windowMs], ['searchPerSecond', this.searchPerSecond], ['concurrency', this.concurrency]] as const) {
