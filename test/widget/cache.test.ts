@@ -1,5 +1,5 @@
 import { expect } from '@open-wc/testing';
-import { applyDelta, BLOCK_ROWS, closeCache, loadModel, loadSnapshot, saveModel, saveSnapshot, setCacheErrorHandler } from '../../widget/shared/cache.js';
+import { applyDelta, BLOCK_ROWS, closeCache, encodeColumn, loadModel, loadSnapshot, saveModel, saveSnapshot, setCacheErrorHandler } from '../../widget/shared/cache.js';
 import { loadSnapshotCacheFirst } from '../../widget/shared/snapshot-source.js';
 import { ApiClient } from '../../widget/shared/api.js';
 import type { Snapshot, SnapshotDelta } from '../../src/types.js';
@@ -59,6 +59,59 @@ describe('snapshot cache (IndexedDB)', () => {
     expect(loaded.ids[BLOCK_ROWS + 2]).to.equal(snapshot.ids[BLOCK_ROWS + 2]);
     expect(Array.from(loaded.values.slice(-4), (v) => (Number.isNaN(v) ? null : v))).to.deep.equal(snapshot.values.slice(-4));
     expect(loaded.emails[BLOCK_ROWS]).to.equal(`contact${BLOCK_ROWS}@example.com`);
+    await closeCache(db);
+  });
+
+  it('stores each string column in its compact form and gives back exactly the same strings', async () => {
+    const repeated = Array.from({ length: 40 }, (_, i) => ['Kyiv', 'Lviv', ''][i % 3]!);
+    const many = Array.from({ length: 300 }, (_, i) => `name${i % 70_000}`);
+    expect(Object.keys(encodeColumn(repeated))).to.deep.equal(['codes', 'dict']);
+    expect(encodeColumn(repeated)).to.have.property('codes').that.is.instanceOf(Uint8Array);
+    expect(encodeColumn(['12', '9007199254740991', '0'])).to.have.property('integers');
+    // Not canonical integers: each would come back different from a number.
+    for (const odd of [['007', '8', '9'], ['1e3', '2', '3'], ['', '1', '2'], ['-0', '1', '2'], ['9007199254740993', '1', '2']]) {
+      expect(encodeColumn(odd)).to.have.property('joined');
+    }
+    expect(encodeColumn(['a\u001fb', 'c', 'd'])).to.have.property('strings');
+    expect(encodeColumn(many)).to.have.property('joined');
+
+    const db = freshDb();
+    const snapshot = makeSnapshot(300);
+    snapshot.emails = snapshot.emails.map((e, i) => (i === 5 ? 'odd\u001fname@example.com' : e));
+    snapshot.cities = snapshot.cities.map((c, i) => (i % 2 ? 'Бровари' : c)); // repeated, non-ASCII
+    snapshot.lastnames = many;
+    // ids stored as integers, emails as they are (one holds the separator), last names joined, the rest coded
+    expect(await saveSnapshot(snapshot, db)).to.equal(true);
+    await closeCache(db);
+    const loaded = (await loadSnapshot(db))!;
+    for (const column of ['ids', 'firstnames', 'lastnames', 'emails', 'cities', 'countries', 'segments'] as const) {
+      expect(loaded[column], column).to.deep.equal(snapshot[column]);
+    }
+    await closeCache(db);
+  });
+
+  it('treats a snapshot cached in the earlier block layout as not cached', async () => {
+    const db = freshDb();
+    expect(await saveSnapshot(makeSnapshot(5), db)).to.equal(true);
+    await closeCache(db);
+    const raw = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(db);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const tx = raw.transaction('meta', 'readwrite');
+    const store = tx.objectStore('meta');
+    await new Promise<void>((resolve) => {
+      store.get('snapshot').onsuccess = (event) => {
+        const meta = (event.target as IDBRequest<Record<string, unknown>>).result;
+        delete meta.format;
+        store.put(meta, 'snapshot');
+        tx.oncomplete = () => resolve();
+      };
+    });
+    raw.close();
+    expect(await loadSnapshot(db)).to.equal(null);
+    expect(errors).to.deep.equal([]);
     await closeCache(db);
   });
 
