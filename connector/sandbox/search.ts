@@ -154,7 +154,11 @@ export function runSearch(data: SandboxData, type: ObjectType, request: {
   const sorts = parseSorts(request.sorts);
 
   const c = data.collection(type);
-  const narrowed = groups.length === 1 ? narrowByModified(data, type, (groups[0] as { filters: SearchFilter[] }).filters) : null;
+  const only = groups.length === 1 ? (groups[0] as { filters: SearchFilter[] }).filters : null;
+  // Candidates from an index when the one group bounds the id or the last-modified time; ascending ids
+  // from the id range, time order from the other.
+  const byId = only ? narrowById(c.activeIds, only) : null;
+  const narrowed = byId ?? (only ? narrowByModified(data, type, only) : null);
   const out: number[] = [];
   for (const id of narrowed ?? c.activeIds) {
     const r = c.byId.get(id)!;
@@ -163,8 +167,12 @@ export function runSearch(data: SandboxData, type: ObjectType, request: {
     out.push(id);
   }
   const sort = sorts[0];
-  if (!sort && narrowed) out.sort((a, b) => a - b);
-  if (sort) {
+  if (!sort && narrowed && !byId) out.sort((a, b) => a - b);
+  if (sort?.propertyName === ID_PROPERTY) {
+    // hs_object_id is the id: ascending ids are already in order (every candidate list is).
+    if (narrowed && !byId) out.sort((a, b) => a - b);
+    if (sort.direction === 'DESCENDING') out.reverse();
+  } else if (sort) {
     const kind = kindOf(data, type, sort.propertyName);
     const get = getter(data, type, sort.propertyName, kind);
     const keys = new Map<number, number | string | null>();
@@ -217,7 +225,7 @@ function modifiedIndex(data: SandboxData, type: ObjectType): ModifiedIndex {
   return index;
 }
 
-function firstAtLeast(times: Float64Array, x: number): number {
+function firstAtLeast(times: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = times.length;
   while (lo < hi) {
@@ -226,6 +234,37 @@ function firstAtLeast(times: Float64Array, x: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+const ID_PROPERTY = 'hs_object_id';
+
+/**
+ * The candidates of a single filter group that bounds hs_object_id (the full sync's lanes read id ranges):
+ * a binary search on the ascending live ids. Null when the group does not bound it by number.
+ */
+function narrowById(activeIds: readonly number[], filters: SearchFilter[]): number[] | null {
+  let lo = -Infinity;
+  let hi = Infinity;
+  let bounded = false;
+  for (const f of filters) {
+    if (f.propertyName !== ID_PROPERTY) continue;
+    const v = f.value === undefined || f.value === null || String(f.value).trim() === '' ? NaN : Number(f.value);
+    const h = f.highValue === undefined || f.highValue === null || String(f.highValue).trim() === '' ? NaN : Number(f.highValue);
+    if (!Number.isFinite(v)) continue;
+    switch (f.operator) {
+      case 'GTE': lo = Math.max(lo, v); break;
+      case 'GT': lo = Math.max(lo, Math.floor(v) + 1); break;
+      case 'LTE': hi = Math.min(hi, v); break;
+      case 'LT': hi = Math.min(hi, Math.ceil(v) - 1); break;
+      case 'EQ': lo = Math.max(lo, v); hi = Math.min(hi, v); break;
+      case 'BETWEEN': if (Number.isFinite(h)) { lo = Math.max(lo, v); hi = Math.min(hi, h); } break;
+      default: continue;
+    }
+    bounded = true;
+  }
+  if (!bounded) return null;
+  if (lo > hi) return [];
+  return activeIds.slice(firstAtLeast(activeIds, lo), firstAtLeast(activeIds, Math.floor(hi) + 1));
 }
 
 /**

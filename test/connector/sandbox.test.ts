@@ -189,6 +189,34 @@ describe('sandbox portal over HTTP', () => {
     assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'ascending ids without sorts');
   });
 
+  test('an hs_object_id range answers the same through the id index as through a full scan, in either sort', async () => {
+    const ids = s.data.listDeals().map((d) => d.id).sort((a, b) => a - b);
+    const lo = ids[Math.floor(ids.length / 3)]!;
+    const hi = ids[Math.floor(ids.length / 3) + 700]!;
+    const search = async (filterGroups: unknown[], direction: 'ASCENDING' | 'DESCENDING'): Promise<SearchPage> =>
+      (await json<SearchPage>(s, 'POST', '/crm/v3/objects/deals/search', {
+        filterGroups, sorts: [{ propertyName: 'hs_object_id', direction }], limit: 200, properties: ['amount'],
+      })).body;
+    for (const [range, expected] of [
+      [[{ propertyName: 'hs_object_id', operator: 'GTE', value: String(lo) }, { propertyName: 'hs_object_id', operator: 'LT', value: String(hi) }], 700],
+      [[{ propertyName: 'hs_object_id', operator: 'GT', value: String(lo) }, { propertyName: 'hs_object_id', operator: 'LTE', value: String(hi) }], 700],
+      [[{ propertyName: 'hs_object_id', operator: 'BETWEEN', value: String(lo), highValue: String(hi) }], 701],
+      [[{ propertyName: 'hs_object_id', operator: 'EQ', value: String(lo) }], 1],
+      [[{ propertyName: 'hs_object_id', operator: 'GT', value: String(lo - 0.5) }, { propertyName: 'hs_object_id', operator: 'LT', value: String(lo + 0.5) }], 1],
+    ] as const) {
+      for (const direction of ['ASCENDING', 'DESCENDING'] as const) {
+        const indexed = await search([{ filters: range }], direction);
+        // A second group that matches nothing forces the scan path.
+        const scanned = await search([{ filters: range }, { filters: [{ propertyName: 'dealname', operator: 'EQ', value: 'no such deal' }] }], direction);
+        assert.equal(indexed.total, expected, JSON.stringify(range));
+        assert.equal(scanned.total, expected);
+        assert.deepEqual(indexed.results.map((r) => r.id), scanned.results.map((r) => r.id));
+        const got = indexed.results.map((r) => Number(r.id));
+        assert.deepEqual(got, [...got].sort((a, b) => (direction === 'ASCENDING' ? a - b : b - a)));
+      }
+    }
+  });
+
   test('search ORs filter groups, supports IN and HAS_PROPERTY, and the string sort form', async () => {
     const { body } = await json<SearchPage>(s, 'POST', '/crm/v3/objects/contacts/search', {
       filterGroups: [
