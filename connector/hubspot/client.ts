@@ -3,8 +3,10 @@
  * the library's `apiRequest()` (its own retries and process-wide limiter off) through a per-portal
  * `PortalLimiter`, and retries here, per portal:
  *
- * - 429 TEN_SECONDLY_ROLLING: hold the portal's queue until the window frees (Retry-After, else our own
- *   window when it is full, else 1 s), then retry. SECONDLY (search): until our search window frees (0.25–1 s). DAILY: stop.
+ * - 429 TEN_SECONDLY_ROLLING: the refused request gives its place in our window back (the portal's did
+ *   not count it); hold the portal's queue until the window frees (Retry-After, else our own window when
+ *   it is full, else 250 ms doubling per 429 of the same request), then retry. SECONDLY (search): until our search window frees, at least 100 ms
+ *   doubling per 429 of the same request, at most 1 s. DAILY: stop.
  * - 5xx, 423/477, network errors, timeouts and malformed JSON: exponential backoff with full jitter,
  *   bounded attempts, then `HubSpotError('RETRIES_EXHAUSTED')`.
  * - 401: ask the token provider to refresh once, then `HubSpotError('UNAUTHORIZED')`.
@@ -16,7 +18,7 @@ import { randomInt } from 'node:crypto';
 import { Client } from '@hubspot/api-client';
 import { HubSpotError } from './errors.js';
 import { DEFAULT_CONCURRENCY, PortalLimiter, systemClock } from './limiter.js';
-import type { Clock, RequestKind } from './limiter.js';
+import type { Admission, Clock, RequestKind } from './limiter.js';
 import type { TokenProvider } from './token.js';
 import type {
   AssociationResult,
@@ -424,7 +426,11 @@ export class HubSpotClient {
     let refreshed = false;
     let lastProblem: string;
     for (;;) {
-      const attempt = await this.limiter.schedule(kind, () => this.send(spec));
+      let admission: Admission | undefined;
+      const attempt = await this.limiter.schedule(kind, (given) => {
+        admission = given;
+        return this.send(spec);
+      });
       let retryStatus: number | 'network' | 'malformed' | 'timeout';
       if (!attempt.ok) {
         retryStatus = attempt.timeout ? 'timeout' : 'network';
@@ -451,10 +457,14 @@ export class HubSpotClient {
             }
             throttles++;
             this.counters.throttled++;
+            // Whether our own window is full, counting this request as the server's answer suggests...
+            const ownWait = this.limiter.windowWaitMs(kind);
+            // ...but it was refused, not admitted: the portal's window did not count it, so neither does ours.
+            admission?.refund();
             if (throttles >= this.retry.rateLimitAttempts) {
               throw new HubSpotError('RETRIES_EXHAUSTED', `${spec.route}: still rate limited (${policy}) after ${throttles} attempts`, { status, body, ...fields });
             }
-            const wait = this.throttleWaitMs(kind, policy, headers);
+            const wait = this.throttleWaitMs(kind, policy, headers, throttles, ownWait);
             this.limiter.pauseUntil(kind, this.clock.now() + wait);
             this.onEvent?.({ type: 'throttled', route: spec.route, policy, waitMs: wait });
             continue;
@@ -490,24 +500,27 @@ export class HubSpotClient {
     }
   }
 
-  private throttleWaitMs(kind: RequestKind, policy: string, headers: Headers2): number {
+  /** `own`: ms until our window frees, counting the refused request; `throttles`: its 429s so far. */
+  private throttleWaitMs(kind: RequestKind, policy: string, headers: Headers2, throttles: number, own: number): number {
     const retryAfter = Number(headers.get('retry-after'));
     if (Number.isFinite(retryAfter) && retryAfter > 0) return retryAfter * 1000;
-    // The secondly (search) window frees within a second: wait until our own oldest search leaves it
-    // (it is full when we caused the 429), else a short while, since the server counts arrivals a little
-    // after our starts; never the whole second, which would idle search for a 429 caused by jitter.
-    if (policy === 'SECONDLY' || kind === 'search') return Math.min(1000, Math.max(250, this.limiter.windowWaitMs(kind)));
+    // The secondly (search) window frees within a second. Our own (the refused search given back) has room
+    // unless others share the portal: the server counted arrivals a little after our starts, and its
+    // oldest leaves within that skew. Wait 100 ms, doubling with each 429 of the same request, or until our
+    // own window has room if that is later; never more than the second.
+    if (policy === 'SECONDLY' || kind === 'search') return Math.min(1000, Math.max(100 * 2 ** (throttles - 1), this.limiter.windowWaitMs(kind)));
     // Never more than the advertised interval. A 429 with room left in the portal's window is not about
     // the window: a second. Otherwise see whose requests filled it (below).
     const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds'));
     const maxWait = Number.isFinite(interval) && interval > 0 ? interval : this.limiter.windowMs;
     const remaining = Number(headers.get('x-hubspot-ratelimit-remaining'));
-    const own = this.limiter.windowWaitMs(kind);
     if (Number.isFinite(remaining) && remaining > 0) return 1000;
     // Our own window is full: our requests filled the portal's, which frees when our oldest leaves it
-    // (the server counted a request a little later than we started it). Otherwise someone else's did.
+    // (the server counted a request a little later than we started it). Otherwise someone else's did
+    // (another process with the same app and portal), and when theirs leave it we cannot know: probe after
+    // 250 ms, doubling with each 429 of the same request (a refused probe is not counted).
     if (own > 0) return Math.min(maxWait, Math.max(250, own));
-    return Math.min(maxWait, 1000);
+    return Math.min(maxWait, 250 * 2 ** (throttles - 1));
   }
 }
 

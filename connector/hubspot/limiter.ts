@@ -43,6 +43,8 @@ export interface LimiterOptions {
 
 export interface LimiterStats {
   started: number;
+  /** Started requests whose place in the window was given back (see `Admission.refund`). */
+  refunded: number;
   inFlight: number;
   queued: number;
   maxInFlight: number;
@@ -53,7 +55,8 @@ export interface LimiterStats {
 interface Waiter {
   kind: RequestKind;
   enqueuedAt: number;
-  start: () => void;
+  /** Starts the request; `at` is when its start was recorded in the window. */
+  start: (at: number) => void;
 }
 
 class RollingWindow {
@@ -82,6 +85,27 @@ class RollingWindow {
   record(now: number): void {
     this.starts.push(now);
   }
+
+  /** Forgets one request started at `at` (the latest such), if it is still in the window. */
+  forget(at: number): void {
+    for (let i = this.starts.length - 1; i >= this.head; i--) {
+      const start = this.starts[i] as number;
+      if (start === at) {
+        this.starts.splice(i, 1);
+        return;
+      }
+      if (start < at) return;
+    }
+  }
+}
+
+/** What `schedule` hands the request it starts. */
+export interface Admission {
+  /**
+   * Gives the request's place in the window back: for an answer the server refused before counting it (a
+   * 429 says the portal's window was full, so the request was not admitted to it). Idempotent.
+   */
+  refund(): void;
 }
 
 export class PortalLimiter {
@@ -95,7 +119,7 @@ export class PortalLimiter {
   private readonly pausedUntil: Record<RequestKind, number> = { standard: 0, search: 0 };
   private inFlight = 0;
   private wakeAt: number | undefined;
-  private readonly counters = { started: 0, maxInFlight: 0, waitedMs: 0 };
+  private readonly counters = { started: 0, refunded: 0, maxInFlight: 0, waitedMs: 0 };
 
   constructor(options: LimiterOptions = {}) {
     this.perWindow = options.perWindow ?? 110;
@@ -114,15 +138,25 @@ export class PortalLimiter {
   }
 
   /** Runs `fn` once the portal's limits allow; resolves or rejects with its result. */
-  schedule<T>(kind: RequestKind, fn: () => Promise<T>): Promise<T> {
+  schedule<T>(kind: RequestKind, fn: (admission: Admission) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter = {
         kind,
         enqueuedAt: this.clock.now(),
-        start: () => {
+        start: (at) => {
+          let refunded = false;
+          const admission: Admission = {
+            refund: () => {
+              if (refunded) return;
+              refunded = true;
+              this.windows[kind].forget(at);
+              this.counters.refunded++;
+              this.pump();
+            },
+          };
           let p: Promise<T>;
           try {
-            p = fn();
+            p = fn(admission);
           } catch (e) {
             p = Promise.reject(e);
           }
@@ -154,6 +188,7 @@ export class PortalLimiter {
   stats(): LimiterStats {
     return {
       started: this.counters.started,
+      refunded: this.counters.refunded,
       inFlight: this.inFlight,
       queued: this.queues.standard.length + this.queues.search.length,
       maxInFlight: this.counters.maxInFlight,
@@ -185,7 +220,7 @@ export class PortalLimiter {
       this.counters.started++;
       this.counters.maxInFlight = Math.max(this.counters.maxInFlight, this.inFlight);
       this.counters.waitedMs += now - pick.enqueuedAt;
-      pick.start();
+      pick.start(now);
     }
     if (earliest !== Infinity && this.inFlight < this.concurrency) this.wakeAtTime(earliest);
   }

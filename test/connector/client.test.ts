@@ -222,16 +222,22 @@ describe('HubSpotClient portal id', () => {
 });
 
 describe('HubSpotClient retries', () => {
-  test('a ten-secondly 429 pauses the portal for at least a second, then succeeds', async () => {
-    script = [rateLimited('TEN_SECONDLY_ROLLING', { 'X-HubSpot-RateLimit-Interval-Milliseconds': '10000', 'X-HubSpot-RateLimit-Max': '110', 'X-HubSpot-RateLimit-Remaining': '0' })];
+  test('a ten-secondly 429 while our own window has room pauses the portal 250 ms, doubling while refused', async () => {
+    const full = { 'X-HubSpot-RateLimit-Interval-Milliseconds': '10000', 'X-HubSpot-RateLimit-Max': '110', 'X-HubSpot-RateLimit-Remaining': '0' };
+    script = [rateLimited('TEN_SECONDLY_ROLLING', full)];
     fallback = { status: 200, body: { results: [{ id: '1', properties: {} }] } };
     const { client, clock } = makeClient();
-    const start = clock.now();
+    let start = clock.now();
     const page = await client.listPage('contacts', { properties: [] });
     assert.equal(page.results.length, 1);
     assert.equal(seen.length, 2);
-    assert.ok(clock.now() - start >= 1000, `waited ${clock.now() - start} ms`);
+    assert.equal(clock.now() - start, 250);
     assert.equal(client.stats().throttled, 1);
+    // Someone else keeps the portal's window full: the probes space out, up to the window's length.
+    script = Array.from({ length: 8 }, () => rateLimited('TEN_SECONDLY_ROLLING', full));
+    start = clock.now();
+    await client.listPage('contacts', { properties: [] });
+    assert.equal(clock.now() - start, 250 + 500 + 1000 + 2000 + 4000 + 8000 + 10_000 + 10_000);
   });
 
   test('a ten-secondly 429 when our own window is full waits only until our oldest request leaves it', async () => {
@@ -347,14 +353,39 @@ describe('HubSpotClient retries', () => {
     assert.equal(seen.length, 1);
   });
 
-  test('a secondly (search) 429 with room in our own search window waits 250 ms and retries', async () => {
+  test('a secondly (search) 429 with room in our own search window waits 100 ms, doubling while refused', async () => {
     script = [rateLimited('SECONDLY')];
     fallback = { status: 200, body: { total: 0, results: [] } };
     const { client, clock } = makeClient();
-    const start = clock.now();
+    let start = clock.now();
     await client.search('deals', { limit: 10 });
     assert.equal(seen.length, 2);
+    assert.equal(clock.now() - start, 100);
+    seen = [];
+    script = [rateLimited('SECONDLY'), rateLimited('SECONDLY'), rateLimited('SECONDLY')];
+    start = clock.now();
+    await client.search('deals', { limit: 10 });
+    assert.equal(seen.length, 4);
+    assert.equal(clock.now() - start, 100 + 200 + 400);
+  });
+
+  test('a refused request gives its place in our window back: the retry does not wait for the window', async () => {
+    const clock = new SkipClock();
+    const limiter = new PortalLimiter({ clock, perWindow: 2, windowMs: 10_000, marginMs: 0 });
+    const client = new HubSpotClient({ baseUrl, tokenProvider: staticTokenProvider('test-token'), limiter, clock, random: () => 0.5 });
+    // Someone else filled the portal's window (ours has room): a short pause, then the retry.
+    script = [rateLimited('TEN_SECONDLY_ROLLING', { 'X-HubSpot-RateLimit-Interval-Milliseconds': '10000', 'X-HubSpot-RateLimit-Max': '2', 'X-HubSpot-RateLimit-Remaining': '0' })];
+    fallback = { status: 200, body: { results: [] } };
+    const start = clock.now();
+    await client.listPage('contacts', { properties: [] });
     assert.equal(clock.now() - start, 250);
+    assert.equal(seen.length, 2);
+    assert.equal(limiter.stats().refunded, 1);
+    // Two requests started, one was refused: one more fits the window of 2 at once (had the refused one
+    // kept its place, this would wait until it left the window, 9 s later).
+    await client.listPage('contacts', { properties: [] });
+    assert.equal(clock.now() - start, 250);
+    assert.equal(limiter.windowWaitMs('standard'), 10_000);
   });
 });
 

@@ -56,6 +56,31 @@ describe('PortalLimiter', () => {
     assert.deepEqual(starts, [0, 0, 0, 1000, 1000, 1000, 2000]);
   });
 
+  test('a refunded request gives its place in the window back, once, and a waiting request takes it', async () => {
+    const clock = new ManualClock();
+    const limiter = new PortalLimiter({ perWindow: 2, windowMs: 1000, marginMs: 0, concurrency: 10, clock });
+    const starts: number[] = [];
+    const first = limiter.schedule('standard', async () => void starts.push(clock.now()));
+    await clock.advance(100);
+    const refused = limiter.schedule('standard', async (admission) => {
+      starts.push(clock.now());
+      admission.refund();
+      admission.refund(); // idempotent: gives back one place, not two
+    });
+    const waiting = [1, 2].map(() => limiter.schedule('standard', async () => void starts.push(clock.now())));
+    await Promise.all([first, refused]);
+    await settle();
+    // The refused request's place (started at 100) went to the next waiter at once; the last one waits
+    // for the first request (started at 0) to leave the window.
+    assert.deepEqual(starts, [0, 100, 100]);
+    assert.equal(limiter.stats().refunded, 1);
+    await clock.advance(899);
+    assert.deepEqual(starts, [0, 100, 100]);
+    await clock.advance(1);
+    await Promise.all(waiting);
+    assert.deepEqual(starts, [0, 100, 100, 1000]);
+  });
+
   test('the margin widens the window so arrivals cannot bunch at the server', async () => {
     const clock = new ManualClock();
     const limiter = new PortalLimiter({ perWindow: 1, windowMs: 1000, marginMs: 200, concurrency: 10, clock });
