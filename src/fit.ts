@@ -41,6 +41,7 @@ import type {
   Method,
   Model,
   ModelQuality,
+  PackedAssignments,
   ProgressEvent,
   Segment,
 } from './types.js';
@@ -424,9 +425,35 @@ export function fit(table: FeatureTable, options: FitOptions): FitResult {
     },
   };
 
-  const assignments: Assignment[] = [];
   const clusteredAt = new Int32Array(table.ids.length).fill(-1);
   for (let i = 0; i < n; i++) clusteredAt[prep.rows[i]!] = i;
+  if (options.packed) {
+    let count = 0;
+    for (let r = 0; r < table.ids.length; r++) if (clusteredAt[r]! >= 0 || segmentOfRow[r] === NO_RECENT_ORDERS) count++;
+    const packed: PackedAssignments = {
+      rows: new Int32Array(count),
+      segments: new Int16Array(count),
+      distances: new Float64Array(count),
+      imputed: new Uint8Array(count),
+    };
+    let o = 0;
+    for (let r = 0; r < table.ids.length; r++) {
+      const i = clusteredAt[r]!;
+      if (i >= 0) {
+        packed.rows[o] = r;
+        packed.segments[o] = labels[i]!;
+        packed.distances[o] = Math.sqrt(squared[i]!);
+        packed.imputed[o++] = prep.imputed[i]!;
+      } else if (segmentOfRow[r] === NO_RECENT_ORDERS) {
+        packed.rows[o] = r;
+        packed.segments[o] = -1;
+        packed.distances[o++] = NaN;
+      }
+    }
+    report('done', 1);
+    return { model, assignments: [], packed };
+  }
+  const assignments: Assignment[] = [];
   for (let r = 0; r < table.ids.length; r++) {
     const i = clusteredAt[r]!;
     if (i >= 0) {

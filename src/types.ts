@@ -146,6 +146,11 @@ export interface FitOptions {
   relationshipYears?: number;
   /** Months the purchase frequency was counted over, to turn it into orders per year for CLV (default 12). */
   windowMonths?: number;
+  /**
+   * Return the assignments as typed arrays (`FitResult.packed`, transferable from a Web Worker) instead
+   * of one object per row (`assignments` is then empty): a million objects cost more than the arrays.
+   */
+  packed?: boolean;
 }
 
 export interface StrategyRecommendation {
@@ -256,7 +261,23 @@ export interface Assignment {
 
 export interface FitResult {
   model: Model;
+  /** One per assigned row, in table order (empty when `FitOptions.packed`). */
   assignments: Assignment[];
+  /** With `FitOptions.packed`: the same assignments as typed arrays. */
+  packed?: PackedAssignments;
+}
+
+/**
+ * Assignments as typed arrays, one entry per assigned table row in table order: what `assignments` holds,
+ * without a million objects (and transferable between threads).
+ */
+export interface PackedAssignments {
+  /** Table row of each assignment. */
+  rows: Int32Array;
+  /** Index into model.segments; -1 = NO_RECENT_ORDERS. */
+  segments: Int16Array;
+  distances: Float64Array;
+  imputed: Uint8Array;
 }
 
 /**

@@ -143,6 +143,31 @@ describe('fit on the paper data', () => {
     assert.match(a, /"createdAt":"2026-01-02T03:04:05.000Z"/);
   });
 
+  test('packed assignments hold exactly the assignment objects, rejected and no-recent-order rows included', () => {
+    const { table } = paperTable({ n: 300, seed: 4 });
+    const d = table.columns.length;
+    const freq = table.columns.indexOf('purchase_frequency');
+    table.values[5 * d + freq] = 0; // no recent orders
+    table.values[9 * d + freq] = -3; // impossible: rejected
+    table.values[12 * d + table.columns.indexOf('distance_km')] = NaN; // imputed
+    for (const options of [{ k: 3, method: 'kmeans', seed: 2 }, { k: 'auto', method: 'ward', seed: 3 }] satisfies FitOptions[]) {
+      const plain = fit(table, options);
+      const { model, assignments, packed } = fit(table, { ...options, packed: true });
+      assert.equal(JSON.stringify(model), JSON.stringify(plain.model));
+      assert.deepEqual(assignments, []);
+      assert.ok(packed);
+      const unpacked = Array.from(packed.rows, (row, i) => ({
+        id: table.ids[row]!,
+        segment: packed.segments[i]! < 0 ? NO_RECENT_ORDERS : model.segments[packed.segments[i]!]!.id,
+        distance: packed.distances[i]!,
+        imputed: packed.imputed[i] === 1,
+      }));
+      assert.equal(unpacked.length, 299);
+      assert.deepEqual(unpacked, plain.assignments);
+      assert.ok(plain.assignments.some((a) => a.segment === NO_RECENT_ORDERS) && plain.assignments.some((a) => a.imputed));
+    }
+  });
+
   test('keeps names and colours when re-fitted with the previous model', () => {
     const first = fit(paperTable({ n: 200, seed: 1 }).table, { k: 3, method: 'kmeans', seed: 1 }).model;
     const renamed = { ...first, segments: first.segments.map((s) => ({ ...s, label: `My ${s.id}`, color: '#000000' })) };
