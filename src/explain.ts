@@ -172,10 +172,54 @@ export function ruleText(paths: Condition[][]): string {
   return paths.length === 1 ? parts[0]! : parts.map((t, i) => (paths[i]!.length > 1 ? `(${t})` : t)).join(' or ');
 }
 
-function leafOf(node: TreeNode, X: Float64Array, d: number, row: number): Extract<TreeNode, { kind: 'leaf' }> {
-  let cur = node;
-  while (cur.kind === 'split') cur = X[row * d + cur.feature]! <= cur.threshold ? cur.left : cur.right;
-  return cur;
+/** Trees as parallel arrays of nodes: `feature` -1 marks a leaf; `roots[c]` is tree c's first node. */
+interface FlatTrees {
+  roots: Int32Array;
+  feature: Int32Array;
+  threshold: Float64Array;
+  left: Int32Array;
+  right: Int32Array;
+  probability: Float64Array;
+  positive: Uint8Array;
+}
+
+function flatten(trees: readonly TreeNode[]): FlatTrees {
+  const nodes: TreeNode[] = [];
+  const collect = (node: TreeNode): void => {
+    nodes.push(node);
+    if (node.kind === 'split') {
+      collect(node.left);
+      collect(node.right);
+    }
+  };
+  const roots = new Int32Array(trees.length);
+  trees.forEach((tree, c) => {
+    roots[c] = nodes.length;
+    collect(tree);
+  });
+  const index = new Map(nodes.map((node, i) => [node, i]));
+  const flat: FlatTrees = {
+    roots,
+    feature: new Int32Array(nodes.length),
+    threshold: new Float64Array(nodes.length),
+    left: new Int32Array(nodes.length),
+    right: new Int32Array(nodes.length),
+    probability: new Float64Array(nodes.length),
+    positive: new Uint8Array(nodes.length),
+  };
+  nodes.forEach((node, i) => {
+    if (node.kind === 'split') {
+      flat.feature[i] = node.feature;
+      flat.threshold[i] = node.threshold;
+      flat.left[i] = index.get(node.left)!;
+      flat.right[i] = index.get(node.right)!;
+    } else {
+      flat.feature[i] = -1;
+      flat.probability[i] = node.probability;
+      flat.positive[i] = node.positive ? 1 : 0;
+    }
+  });
+  return flat;
 }
 
 /**
@@ -227,7 +271,10 @@ export function explainSegments(
     trees.push(tree);
   }
 
-  // One pass over every row: each tree's leaf once, for the rules' figures and the classifier alike.
+  // One pass over every row: each tree's leaf once, for the rules' figures and the classifier alike. The
+  // trees are laid out flat (typed arrays, one root per segment) so the million-row loop reads numbers only.
+  const flat = flatten(trees);
+  const { feature: nodeFeature, threshold: nodeThreshold, left: nodeLeft, right: nodeRight, probability: leafP, positive: leafPositive } = flat;
   const tp = new Float64Array(k);
   const fp = new Float64Array(k);
   const fn = new Float64Array(k);
@@ -239,20 +286,25 @@ export function explainSegments(
     let bestFiringP = -1;
     let bestAny = 0;
     let bestAnyP = -1;
+    const base = r * d;
     for (let c = 0; c < k; c++) {
-      const leaf = leafOf(trees[c]!, X, d, r);
+      let node = flat.roots[c]!;
+      for (let f = nodeFeature[node]!; f >= 0; f = nodeFeature[node]!) {
+        node = X[base + f]! <= nodeThreshold[node]! ? nodeLeft[node]! : nodeRight[node]!;
+      }
+      const probability = leafP[node]!;
       const own = truth === c;
-      if (leaf.positive) {
+      if (leafPositive[node] === 1) {
         if (own) tp[c]!++;
         else fp[c]!++;
-        if (leaf.probability > bestFiringP) {
+        if (probability > bestFiringP) {
           bestFiring = c;
-          bestFiringP = leaf.probability;
+          bestFiringP = probability;
         }
       } else if (own) fn[c]!++;
-      if (leaf.probability > bestAnyP) {
+      if (probability > bestAnyP) {
         bestAny = c;
-        bestAnyP = leaf.probability;
+        bestAnyP = probability;
       }
     }
     const predicted = bestFiring >= 0 ? bestFiring : bestAny;
