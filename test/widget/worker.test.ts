@@ -4,7 +4,7 @@ import { paperTable } from '../../src/synthetic.js';
 import { afterEach, describe, it } from './explorer.fixtures.js';
 import type { FitOptions, ProgressEvent } from '../../src/types.js';
 import { FitCancelledError, FitController } from '../../widget/explorer/fit-controller.js';
-import { packAssignments, unpackAssignments } from '../../widget/explorer/protocol.js';
+import { packIds, unpackIds } from '../../widget/explorer/protocol.js';
 
 describe('the fit worker and its controller', () => {
   let controller: FitController | null = null;
@@ -30,15 +30,19 @@ describe('the fit worker and its controller', () => {
     expect(JSON.stringify(fromWorker.assignments)).to.equal(JSON.stringify(direct.assignments));
   });
 
-  it('packs assignments in row order with a cursor and in any other order with a map', () => {
-    const { table } = paperTable({ n: 60, seed: 3 });
-    const { model, assignments } = fit(table, { k: 3, method: 'kmeans', seed: 1 });
-    const shuffled = [...assignments.slice(30), ...assignments.slice(0, 30)];
-    for (const order of [assignments, shuffled, [...assignments].reverse()]) {
-      const packed = packAssignments(model, table.ids, order);
-      expect(Array.from(packed.rows).every((r) => r >= 0)).to.equal(true);
-      expect(JSON.stringify(unpackAssignments(model, table.ids, packed, 'no_recent_orders'))).to.equal(JSON.stringify(order));
+  it('sends the ids as one joined string, or as the array when an id holds the separator', async () => {
+    const table = { columns: [], values: new Float64Array(0) };
+    for (const ids of [[], [''], ['1', '', '3'], ['a\u001fb', 'c']]) {
+      const packed = packIds(ids);
+      expect('idsJoined' in packed).to.equal(!ids.some((id) => id.includes('\u001f')));
+      expect(unpackIds({ ...table, ...packed })).to.deep.equal(ids);
     }
+    const { table: paper } = paperTable({ n: 120, seed: 8 });
+    paper.ids[7] = 'odd\u001fid';
+    controller = new FitController({});
+    const fromWorker = await controller.fit(paper, { k: 3, method: 'kmeans', seed: 1 });
+    expect(JSON.stringify(fromWorker.assignments)).to.equal(JSON.stringify(fit(paper, { k: 3, method: 'kmeans', seed: 1 }).assignments));
+    expect(fromWorker.assignments.some((a) => a.id === 'odd\u001fid')).to.equal(true);
   });
 
   for (const options of [

@@ -5,7 +5,7 @@
  */
 import { NO_RECENT_ORDERS } from '../../src/types.js';
 import type { FeatureTable, FitResult, ProgressEvent } from '../../src/types.js';
-import { unpackAssignments } from './protocol.js';
+import { packIds, unpackAssignments } from './protocol.js';
 import type { FitRequest, FitResponse, WorkerFitOptions } from './protocol.js';
 
 export interface FitControllerCallbacks {
@@ -62,7 +62,7 @@ export class FitController {
       const nps = table.nps?.slice();
       const request: FitRequest = {
         type: 'fit',
-        table: { ids: table.ids, columns: table.columns, values, ...(nps ? { nps } : {}) },
+        table: { ...packIds(table.ids), columns: table.columns, values, ...(nps ? { nps } : {}) },
         options,
       };
       worker.postMessage(request, nps ? [values.buffer, nps.buffer] : [values.buffer]);

@@ -3,7 +3,7 @@
  * Cancellation is `worker.terminate()` by the controller, so the worker needs no abort protocol.
  */
 import { fit } from '../../src/fit.js';
-import { packAssignments } from './protocol.js';
+import { unpackIds } from './protocol.js';
 import type { FitRequest, FitResponse } from './protocol.js';
 
 // The DOM lib types `self` as Window; inside a module worker it is the worker's global scope.
@@ -16,11 +16,14 @@ scope.addEventListener('message', (event) => {
   const request = event.data;
   if (request?.type !== 'fit') return;
   try {
-    const { model, assignments } = fit(request.table, {
+    const { idsJoined: _joined, ...rest } = request.table;
+    const table = { ...rest, ids: unpackIds(request.table) };
+    const { model, packed } = fit(table, {
       ...request.options,
+      packed: true,
       onProgress: (progress) => scope.postMessage({ type: 'progress', event: progress }),
     });
-    const packed = packAssignments(model, request.table.ids, assignments);
+    if (!packed) throw new Error('fit returned no packed assignments');
     scope.postMessage({ type: 'done', model, packed }, [
       packed.rows.buffer,
       packed.segments.buffer,
