@@ -90,8 +90,13 @@ export function median(values: ArrayLike<number>): number {
     const v = values[i]!;
     if (v === v) a[m++] = v;
   }
+  return medianInPlace(a.subarray(0, m));
+}
+
+/** Median of `work` (no NaN), rearranging it; NaN when empty. */
+function medianInPlace(work: Float64Array): number {
+  const m = work.length;
   if (m === 0) return NaN;
-  const work = a.subarray(0, m);
   const h = m >> 1;
   const upper = select(work, h);
   if (m % 2 === 1) return upper;
@@ -134,7 +139,10 @@ export function prepare(table: FeatureTable, features: readonly string[], option
   const kinds = checked.map((j) => (NON_NEGATIVE.has(table.columns[j]!) ? 1 : table.columns[j] === 'satisfaction' ? 2 : 0));
   const nChecked = checked.length;
 
+  // One pass over the table: check each row and copy a usable row's features into X (NaN kept for now).
   const usable = new Int32Array(total);
+  const X0 = new Float64Array(total * d);
+  let missing = 0;
   let n = 0;
   const noRecent: number[] = [];
   const rejected: RejectedRow[] = [];
@@ -155,13 +163,16 @@ export function prepare(table: FeatureTable, features: readonly string[], option
       noRecent.push(r);
       continue;
     }
-    let present = 0;
-    for (let c = 0; c < d; c++) if (values[base + cols[c]!] === values[base + cols[c]!]) present++;
-    if (present === 0) {
+    let found = 0;
+    for (let c = 0; c < d; c++) if (values[base + cols[c]!] === values[base + cols[c]!]) found++;
+    if (found === 0) {
       const id = table.ids[r]!;
       rejected.push({ id, field: features.join(','), reason: `customer ${id}: every selected feature is missing (${features.join(', ')})` });
       continue;
     }
+    missing += d - found;
+    const out = n * d;
+    for (let c = 0; c < d; c++) X0[out + c] = values[base + cols[c]!]!;
     usable[n++] = r;
   }
 
@@ -173,6 +184,8 @@ export function prepare(table: FeatureTable, features: readonly string[], option
   }
 
   const medians: Record<string, number> = {};
+  // One work buffer for every column's median (fresh memory is slow to touch: ~1 ms a MB on small VMs).
+  const work = options.imputation ? null : new Float64Array(n);
   for (let c = 0; c < d; c++) {
     const f = features[c]!;
     if (options.imputation) {
@@ -183,28 +196,28 @@ export function prepare(table: FeatureTable, features: readonly string[], option
       medians[f] = supplied;
       continue;
     }
-    const column = new Float64Array(n);
     let m = 0;
     for (let i = 0; i < n; i++) {
-      const v = values[usable[i]! * width + cols[c]!]!;
-      if (v === v) column[m++] = v;
+      const v = X0[i * d + c]!;
+      if (v === v) work![m++] = v;
     }
-    medians[f] = median(column.subarray(0, m));
+    medians[f] = medianInPlace(work!.subarray(0, m));
   }
 
-  const X = new Float64Array(n * d);
+  // A view, not a copy: the rows past n were never written.
+  const X = n === total ? X0 : X0.subarray(0, n * d);
   const imputed = new Uint8Array(n);
-  const fill = features.map((f) => medians[f]!);
-  for (let i = 0; i < n; i++) {
-    const base = usable[i]! * width;
-    for (let c = 0; c < d; c++) {
-      let v = values[base + cols[c]!]!;
-      if (v !== v) {
-        v = fill[c]!;
-        if (v !== v) throw new RangeError(`Feature "${features[c]}" has no value in any usable row, so it cannot be imputed`);
-        imputed[i] = 1;
+  if (missing > 0) {
+    const fill = features.map((f) => medians[f]!);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < d; c++) {
+        if (X[i * d + c] !== X[i * d + c]) {
+          const v = fill[c]!;
+          if (v !== v) throw new RangeError(`Feature "${features[c]}" has no value in any usable row, so it cannot be imputed`);
+          X[i * d + c] = v;
+          imputed[i] = 1;
+        }
       }
-      X[i * d + c] = v;
     }
   }
 
