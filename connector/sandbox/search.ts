@@ -239,17 +239,17 @@ function firstAtLeast(times: ArrayLike<number>, x: number): number {
 const ID_PROPERTY = 'hs_object_id';
 
 /**
- * The candidates of a single filter group that bounds hs_object_id (the full sync's lanes read id ranges):
- * a binary search on the ascending live ids. Null when the group does not bound it by number.
+ * The closed range [lo, hi] a single filter group's conditions on one integer-valued property (ids, epoch
+ * ms) allow, `parse` reading a filter value (NaN when unusable); null when the group does not bound it.
  */
-function narrowById(activeIds: readonly number[], filters: SearchFilter[]): number[] | null {
+function boundsOf(filters: SearchFilter[], property: string, parse: (value: unknown) => number): { lo: number; hi: number } | null {
   let lo = -Infinity;
   let hi = Infinity;
   let bounded = false;
   for (const f of filters) {
-    if (f.propertyName !== ID_PROPERTY) continue;
-    const v = f.value === undefined || f.value === null || String(f.value).trim() === '' ? NaN : Number(f.value);
-    const h = f.highValue === undefined || f.highValue === null || String(f.highValue).trim() === '' ? NaN : Number(f.highValue);
+    if (f.propertyName !== property) continue;
+    const v = f.value === undefined || f.value === null ? NaN : parse(f.value);
+    const h = f.highValue === undefined || f.highValue === null ? NaN : parse(f.highValue);
     if (!Number.isFinite(v)) continue;
     switch (f.operator) {
       case 'GTE': lo = Math.max(lo, v); break;
@@ -262,9 +262,18 @@ function narrowById(activeIds: readonly number[], filters: SearchFilter[]): numb
     }
     bounded = true;
   }
-  if (!bounded) return null;
-  if (lo > hi) return [];
-  return activeIds.slice(firstAtLeast(activeIds, lo), firstAtLeast(activeIds, Math.floor(hi) + 1));
+  return bounded ? { lo, hi } : null;
+}
+
+/**
+ * The candidates of a single filter group that bounds hs_object_id (the full sync's lanes read id ranges):
+ * a binary search on the ascending live ids. Null when the group does not bound it by number.
+ */
+function narrowById(activeIds: readonly number[], filters: SearchFilter[]): number[] | null {
+  const range = boundsOf(filters, ID_PROPERTY, (value) => (String(value).trim() === '' ? NaN : Number(value)));
+  if (!range) return null;
+  if (range.lo > range.hi) return [];
+  return activeIds.slice(firstAtLeast(activeIds, range.lo), firstAtLeast(activeIds, Math.floor(range.hi) + 1));
 }
 
 /**
@@ -273,27 +282,9 @@ function narrowById(activeIds: readonly number[], filters: SearchFilter[]): numb
  * still applies every filter to the candidates. Null when the group does not bound that property.
  */
 function narrowByModified(data: SandboxData, type: ObjectType, filters: SearchFilter[]): number[] | null {
-  let lo = -Infinity;
-  let hi = Infinity;
-  let bounded = false;
-  for (const f of filters) {
-    if (f.propertyName !== LAST_MODIFIED[type]) continue;
-    const v = f.value === undefined || f.value === null ? NaN : parseTime(String(f.value));
-    const h = f.highValue === undefined || f.highValue === null ? NaN : parseTime(String(f.highValue));
-    if (!Number.isFinite(v)) continue;
-    switch (f.operator) {
-      case 'GTE': lo = Math.max(lo, v); break;
-      case 'GT': lo = Math.max(lo, v + 1); break;
-      case 'LTE': hi = Math.min(hi, v); break;
-      case 'LT': hi = Math.min(hi, v - 1); break;
-      case 'EQ': lo = Math.max(lo, v); hi = Math.min(hi, v); break;
-      case 'BETWEEN': if (Number.isFinite(h)) { lo = Math.max(lo, v); hi = Math.min(hi, h); } break;
-      default: continue;
-    }
-    bounded = true;
-  }
-  if (!bounded) return null;
-  if (lo > hi) return [];
+  const range = boundsOf(filters, LAST_MODIFIED[type], (value) => parseTime(String(value)));
+  if (!range) return null;
+  if (range.lo > range.hi) return [];
   const index = modifiedIndex(data, type);
-  return index.ids.slice(firstAtLeast(index.times, lo), firstAtLeast(index.times, hi + 1));
+  return index.ids.slice(firstAtLeast(index.times, range.lo), firstAtLeast(index.times, Math.floor(range.hi) + 1));
 }

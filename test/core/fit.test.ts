@@ -5,6 +5,7 @@ import { STRATEGIES } from '../../src/strategy.js';
 import { paperTable } from '../../src/synthetic.js';
 import { NO_RECENT_ORDERS } from '../../src/types.js';
 import type { Archetype, FeatureTable, FitOptions, FitResult, ProgressEvent } from '../../src/types.js';
+import { tableWithEdgeRows } from '../fixtures/edge-rows.js';
 
 const PAPER_SIZES: Record<Archetype, number> = { loyal: 54, profitable: 35, risky: 11 };
 
@@ -144,12 +145,7 @@ describe('fit on the paper data', () => {
   });
 
   test('packed assignments hold exactly the assignment objects, rejected and no-recent-order rows included', () => {
-    const { table } = paperTable({ n: 300, seed: 4 });
-    const d = table.columns.length;
-    const freq = table.columns.indexOf('purchase_frequency');
-    table.values[5 * d + freq] = 0; // no recent orders
-    table.values[9 * d + freq] = -3; // impossible: rejected
-    table.values[12 * d + table.columns.indexOf('distance_km')] = NaN; // imputed
+    const table = tableWithEdgeRows();
     for (const options of [{ k: 3, method: 'kmeans', seed: 2 }, { k: 'auto', method: 'ward', seed: 3 }] satisfies FitOptions[]) {
       const plain = fit(table, options);
       const { model, assignments, packed } = fit(table, { ...options, packed: true });

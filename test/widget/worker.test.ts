@@ -5,6 +5,7 @@ import { afterEach, describe, it } from './explorer.fixtures.js';
 import type { FitOptions, ProgressEvent } from '../../src/types.js';
 import { FitCancelledError, FitController } from '../../widget/explorer/fit-controller.js';
 import { packIds, unpackIds } from '../../widget/explorer/protocol.js';
+import { tableWithEdgeRows } from '../fixtures/edge-rows.js';
 
 describe('the fit worker and its controller', () => {
   let controller: FitController | null = null;
@@ -14,12 +15,7 @@ describe('the fit worker and its controller', () => {
   });
 
   it('returns the same assignments when rows are rejected or have no recent orders (packed by row)', async () => {
-    const { table } = paperTable({ n: 300, seed: 4 });
-    const d = table.columns.length;
-    const freq = table.columns.indexOf('purchase_frequency');
-    table.values[5 * d + freq] = 0; // no recent orders
-    table.values[9 * d + freq] = -3; // impossible: rejected
-    table.values[12 * d + table.columns.indexOf('distance_km')] = NaN; // imputed
+    const table = tableWithEdgeRows();
     const options: FitOptions = { k: 3, method: 'kmeans', seed: 2 };
     controller = new FitController({});
     const fromWorker = await controller.fit(table, options);
