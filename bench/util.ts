@@ -26,6 +26,8 @@ export interface BenchOptions {
   quick: boolean;
   /** Section ids to run; empty = all. */
   only: string[];
+  /** The sync section's portal size, when not its default. */
+  syncContacts?: number;
   log: (line: string) => void;
 }
 
