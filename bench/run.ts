@@ -23,7 +23,7 @@ const OUT = join(ROOT, 'BENCHMARKS.md');
 const SECTIONS = ['fit', 'sync', 'writeback', 'browser'] as const;
 type SectionId = (typeof SECTIONS)[number];
 
-const USAGE = `Usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}]
+const USAGE = `Usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] [--no-readme] [--sync-contacts N]
   --quick   smaller sizes (fit 10k/100k, sync 1k contacts, write-back 5k, browser 10k rows), ~2 minutes
   --only    run only these sections; the others keep their text in BENCHMARKS.md
   --no-readme  do not copy the goals table into README.md (a full run of every section does by default)
