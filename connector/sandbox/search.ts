@@ -159,8 +159,10 @@ export function runSearch(data: SandboxData, type: ObjectType, request: {
   // from the id range, time order from the other.
   const byId = only ? narrowById(c.activeIds, only) : null;
   const narrowed = byId ?? (only ? narrowByModified(data, type, only) : null);
-  const out: number[] = [];
-  for (const id of narrowed ?? c.activeIds) {
+  // The id range IS the whole query (the full sync's lanes): the candidates are the answer as they are.
+  const exact = byId !== null && q === null && only!.every(isIdBound);
+  const out: number[] = exact ? byId : [];
+  if (!exact) for (const id of narrowed ?? c.activeIds) {
     const r = c.byId.get(id)!;
     if (compiled.length > 0 && !compiled.some((fs) => fs.every((f) => f(r)))) continue;
     if (q !== null && !QUERY_PROPERTIES[type].some((p) => (r.properties[p] ?? '').toLowerCase().includes(q))) continue;
@@ -237,6 +239,13 @@ function firstAtLeast(times: ArrayLike<number>, x: number): number {
 }
 
 const ID_PROPERTY = 'hs_object_id';
+const RANGE_OPERATORS = new Set(['GTE', 'GT', 'LTE', 'LT', 'EQ', 'BETWEEN']);
+const finiteNumber = (value: unknown): boolean => value !== undefined && value !== null && String(value).trim() !== '' && Number.isFinite(Number(value));
+
+/** A filter that `narrowById` takes into its range in full (so the range alone answers it). */
+function isIdBound(f: SearchFilter): boolean {
+  return f.propertyName === ID_PROPERTY && RANGE_OPERATORS.has(f.operator) && finiteNumber(f.value) && (f.operator !== 'BETWEEN' || finiteNumber(f.highValue));
+}
 
 /**
  * The closed range [lo, hi] a single filter group's conditions on one integer-valued property (ids, epoch
@@ -270,7 +279,7 @@ function boundsOf(filters: SearchFilter[], property: string, parse: (value: unkn
  * a binary search on the ascending live ids. Null when the group does not bound it by number.
  */
 function narrowById(activeIds: readonly number[], filters: SearchFilter[]): number[] | null {
-  const range = boundsOf(filters, ID_PROPERTY, (value) => (String(value).trim() === '' ? NaN : Number(value)));
+  const range = boundsOf(filters, ID_PROPERTY, (value) => (finiteNumber(value) ? Number(value) : NaN));
   if (!range) return null;
   if (range.lo > range.hi) return [];
   return activeIds.slice(firstAtLeast(activeIds, range.lo), firstAtLeast(activeIds, Math.floor(range.hi) + 1));
