@@ -2,6 +2,7 @@
  * Sync and write-back against the sandbox portal with HubSpot's limits on (110 requests / 10 s, search
  * 5 / s) and 100–300 ms simulated latency, through the product's client, limiter, store and sync.
  */
+import { performance } from 'node:perf_hooks';
 import { HubSpotClient } from '../connector/hubspot/client.js';
 import type { ClientEvent } from '../connector/hubspot/client.js';
 import { PortalLimiter } from '../connector/hubspot/limiter.js';
@@ -112,8 +113,10 @@ export async function syncSection(options: BenchOptions): Promise<Section> {
       });
       const store = database.withPortal(faulty ? 'bench-faults' : 'bench-clean');
       const t = performance.now();
+      const loopBefore = performance.eventLoopUtilization();
       const result = await fullSync({ client, store, portalId: sandbox.portalId, config: { satisfactionProperty: undefined, distanceProperty: undefined } });
       const seconds = (performance.now() - t) / 1000;
+      const loop = performance.eventLoopUtilization(loopBefore);
       const stats = sandbox.stats();
       const check = await verify(store, sandbox, result);
       const rate = records / seconds;
@@ -152,6 +155,10 @@ export async function syncSection(options: BenchOptions): Promise<Section> {
           `${(standard / seconds).toFixed(1)} / ${(searched / seconds).toFixed(1)} per s`,
           `${STANDARD_PER_SECOND} / ${LIMITS.searchPerSecond} per s`,
           `${((100 * standard) / seconds / STANDARD_PER_SECOND).toFixed(0)}% / ${((100 * searched) / seconds / LIMITS.searchPerSecond).toFixed(0)}%`,
+        ),
+        row(
+          `Full sync ${label}: the Node thread busy (event-loop utilisation; the client, its PGlite store and the in-process sandbox share it)`,
+          `${(100 * loop.utilization).toFixed(0)}%`,
         ),
       );
       const throttles = stats.throttled + (faulty ? stats.faults : 0);
