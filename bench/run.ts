@@ -23,17 +23,20 @@ const OUT = join(ROOT, 'BENCHMARKS.md');
 const SECTIONS = ['fit', 'sync', 'writeback', 'browser'] as const;
 type SectionId = (typeof SECTIONS)[number];
 
-const USAGE = `Usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] [--no-readme] [--sync-contacts N]
+const USAGE = `Usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] [--no-readme] [--sync-contacts N] [--sync-database-url URL]
   --quick   smaller sizes (fit 10k/100k, sync 1k contacts, write-back 5k, browser 10k rows), ~2 minutes
   --only    run only these sections; the others keep their text in BENCHMARKS.md
   --no-readme  do not copy the goals table into README.md (a full run of every section does by default)
   --sync-contacts N  the sync section's portal size (default 10,000; --quick 1,000); 100000 is the goal's
             size and takes ~20 minutes (two full syncs of ~1.1M records at the limits)
+  --sync-database-url URL  sync into PostgreSQL (a schema of its own, dropped afterwards) instead of
+            PGlite in memory; e.g. the test database of scripts/ensure-postgres.sh
 `;
 
-export function parseArgs(argv: readonly string[]): { quick: boolean; only: SectionId[]; help: boolean; readme: boolean; syncContacts?: number } {
+export function parseArgs(argv: readonly string[]): { quick: boolean; only: SectionId[]; help: boolean; readme: boolean; syncContacts?: number; syncDatabaseUrl?: string } {
   let quick = false;
   let syncContacts: number | undefined;
+  let syncDatabaseUrl: string | undefined;
   let readme = true;
   let help = false;
   let only: SectionId[] = [];
@@ -46,6 +49,10 @@ export function parseArgs(argv: readonly string[]): { quick: boolean; only: Sect
       const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i] ?? '';
       syncContacts = Number(value);
       if (!Number.isInteger(syncContacts) || syncContacts < 100) throw new Error(`--sync-contacts needs a whole number of at least 100, got "${value}"`);
+    } else if (a === '--sync-database-url' || a.startsWith('--sync-database-url=')) {
+      const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i] ?? '';
+      if (!/^postgres(ql)?:\/\//.test(value)) throw new Error('--sync-database-url needs a postgres:// or postgresql:// URL');
+      syncDatabaseUrl = value;
     }
     else if (a === '--only' || a.startsWith('--only=')) {
       const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i] ?? '';
@@ -53,7 +60,7 @@ export function parseArgs(argv: readonly string[]): { quick: boolean; only: Sect
       for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section "${s}"; known: ${SECTIONS.join(', ')}`);
     } else throw new Error(`unknown option ${a}\n${USAGE}`);
   }
-  return { quick, only, help, readme, ...(syncContacts !== undefined ? { syncContacts } : {}) };
+  return { quick, only, help, readme, ...(syncContacts !== undefined ? { syncContacts } : {}), ...(syncDatabaseUrl !== undefined ? { syncDatabaseUrl } : {}) };
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
@@ -138,7 +145,7 @@ async function main(): Promise<number> {
   const log = (line: string): void => {
     process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
   };
-  const options: BenchOptions = { quick: args.quick, only: args.only, log, ...(args.syncContacts !== undefined ? { syncContacts: args.syncContacts } : {}) };
+  const options: BenchOptions = { quick: args.quick, only: args.only, log, ...(args.syncContacts !== undefined ? { syncContacts: args.syncContacts } : {}), ...(args.syncDatabaseUrl !== undefined ? { syncDatabaseUrl: args.syncDatabaseUrl } : {}) };
   const shared: Shared = { sklearnSeconds: new Map(), mlKmeansDefaultSeconds: new Map() };
   const selected = args.only.length > 0 ? SECTIONS.filter((s) => args.only.includes(s)) : [...SECTIONS];
   const machine = describeMachine();

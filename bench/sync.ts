@@ -9,6 +9,7 @@ import { PortalLimiter } from '../connector/hubspot/limiter.js';
 import { staticTokenProvider } from '../connector/hubspot/token.js';
 import { startSandbox } from '../connector/sandbox/server.js';
 import type { SandboxServer } from '../connector/sandbox/server.js';
+import { openDatabase, redactUrl } from '../connector/db/database.js';
 import { openStore } from '../connector/store.js';
 import type { Store } from '../connector/store.js';
 import { fullSync } from '../connector/sync.js';
@@ -89,7 +90,12 @@ export async function syncSection(options: BenchOptions): Promise<Section> {
   const notes: string[] = [];
   options.log(`sync: generating a ${count(contacts)}-contact portal`);
   const sandbox = await startSandbox({ contacts, seed: 42, orderScale: ORDER_SCALE, rateLimit: { ...LIMITS }, latencyMs: LATENCY, fresh: true });
-  const database = await openStore({ portalId: 'bench' });
+  // The store: PGlite in memory (the embedded default, in this thread), or PostgreSQL (the marketplace
+  // store, its own process) in a schema of its own, dropped afterwards.
+  const url = options.syncDatabaseUrl;
+  const schema = `bench_sync_${process.pid}_${Date.now()}`;
+  const database = await openStore(url === undefined ? { portalId: 'bench' } : { portalId: 'bench', databaseUrl: url, schema });
+  const storeName = url === undefined ? 'PGlite store (in memory, in the same thread)' : `PostgreSQL store (${redactUrl(url)}, schema ${schema}, dropped afterwards)`;
   try {
     const liveContacts = sandbox.data.listContacts().length;
     const liveDeals = sandbox.data.listDeals().length;
@@ -157,7 +163,7 @@ export async function syncSection(options: BenchOptions): Promise<Section> {
           `${((100 * standard) / seconds / STANDARD_PER_SECOND).toFixed(0)}% / ${((100 * searched) / seconds / LIMITS.searchPerSecond).toFixed(0)}%`,
         ),
         row(
-          `Full sync ${label}: the Node thread busy (event-loop utilisation; the client, its PGlite store and the in-process sandbox share it)`,
+          `Full sync ${label}: the Node thread busy (event-loop utilisation; the client, its store (PGlite runs in it) and the in-process sandbox share it)`,
           `${(100 * loop.utilization).toFixed(0)}%`,
         ),
       );
@@ -178,12 +184,20 @@ export async function syncSection(options: BenchOptions): Promise<Section> {
       );
     }
     notes.push(
-      `Portal: ${int(liveContacts)} contacts, ${int(liveDeals)} deals (sandbox seed 42, orderScale ${ORDER_SCALE}), limits ${LIMITS.perTenSeconds} / 10 s and search ${LIMITS.searchPerSecond} / s enforced by the sandbox, latency ${LATENCY[0]}–${LATENCY[1]} ms per request, the product's client (limiter, retries with its default backoff) and PGlite store (in memory).`,
+      `Portal: ${int(liveContacts)} contacts, ${int(liveDeals)} deals (sandbox seed 42, orderScale ${ORDER_SCALE}), limits ${LIMITS.perTenSeconds} / 10 s and search ${LIMITS.searchPerSecond} / s enforced by the sandbox, latency ${LATENCY[0]}–${LATENCY[1]} ms per request, the product's client (limiter, retries with its default backoff) and ${storeName}.`,
       `Ceiling: T = (R + ${LIST_PAGE}·A) / (${LIST_PAGE}·${STANDARD_PER_SECOND} + ${SEARCH_PAGE}·${LIMITS.searchPerSecond}) s for R records and A = ⌈contacts / ${ASSOC_BATCH}⌉ association requests: every standard request a list page of ${LIST_PAGE}, every search request a page of ${SEARCH_PAGE}, both limits saturated; the ceiling rate is R / T = ${int(ceilingRate)} records/s. With the standard window alone (no search) it is ${int(listOnlyRate)} records/s.`,
     );
   } finally {
     await database.close();
     await sandbox.close();
+    if (url !== undefined) {
+      const admin = await openDatabase({ url, maxConnections: 1 });
+      try {
+        await admin.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await admin.close();
+      }
+    }
   }
   return { id: 'sync', title: 'Sync against the sandbox portal (HubSpot limits, 100–300 ms latency)', rows, notes, seconds: (performance.now() - started) / 1000 };
 }

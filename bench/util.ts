@@ -28,6 +28,8 @@ export interface BenchOptions {
   only: string[];
   /** The sync section's portal size, when not its default. */
   syncContacts?: number;
+  /** A PostgreSQL URL: the sync section's store instead of PGlite in memory. */
+  syncDatabaseUrl?: string;
   log: (line: string) => void;
 }
 
