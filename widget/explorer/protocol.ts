@@ -3,6 +3,7 @@
  * the table's numbers travel as transferable Float64Arrays, the model comes back as JSON-safe data.
  */
 import type { Assignment, FitOptions, Model, PackedAssignments, ProgressEvent } from '../../src/types.js';
+import { joinStrings, splitStrings } from '../shared/joined.js';
 
 /** Everything of FitOptions that can cross a thread boundary (no callbacks, no signal). */
 export type WorkerFitOptions = Omit<FitOptions, 'onProgress' | 'signal' | 'packed'>;
@@ -10,24 +11,22 @@ export type WorkerFitOptions = Omit<FitOptions, 'onProgress' | 'signal' | 'packe
 export interface FitRequest {
   type: 'fit';
   /**
-   * The table; its ids as ONE string joined with `ID_SEPARATOR` when no id holds it (`idsJoined`, cloned
+   * The table; its ids as ONE string joined with U+001F (`joinStrings`) when no id holds it (`idsJoined`, cloned
    * as one copy, where a million separate strings cost ~200 ms to clone), else as the array.
    */
   table: { ids?: string[]; idsJoined?: { text: string; count: number }; columns: string[]; values: Float64Array; nps?: Float64Array };
   options: WorkerFitOptions;
 }
 
-export const ID_SEPARATOR = '\u001f';
-
 /** The request's form of the ids (page side). */
 export function packIds(ids: readonly string[]): { ids: string[] } | { idsJoined: { text: string; count: number } } {
-  for (const id of ids) if (id.includes(ID_SEPARATOR)) return { ids: [...ids] };
-  return { idsJoined: { text: ids.join(ID_SEPARATOR), count: ids.length } };
+  const text = joinStrings(ids);
+  return text === null ? { ids: [...ids] } : { idsJoined: { text, count: ids.length } };
 }
 
 /** The ids back from the request (worker side). */
 export function unpackIds(table: FitRequest['table']): string[] {
-  if (table.idsJoined) return table.idsJoined.count === 0 ? [] : table.idsJoined.text.split(ID_SEPARATOR);
+  if (table.idsJoined) return splitStrings(table.idsJoined.text, table.idsJoined.count);
   return table.ids ?? [];
 }
 

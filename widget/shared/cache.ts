@@ -10,6 +10,7 @@
 import { openDB } from 'idb';
 import type { IDBPDatabase } from 'idb';
 import type { Model, Snapshot, SnapshotDelta } from '../../src/types.js';
+import { joinStrings, splitStrings } from './joined.js';
 import { snapshotValue } from './table.js';
 
 export const DEFAULT_DB_NAME = 'smart-segments';
@@ -70,8 +71,6 @@ interface Block {
   columns: Record<StringColumn, StoredColumn>;
 }
 
-const SEPARATOR = '\u001f';
-
 /** Encodes a column in the most compact form that gives back exactly the same strings. */
 export function encodeColumn(column: readonly string[]): EncodedColumn {
   const n = column.length;
@@ -101,8 +100,8 @@ export function encodeColumn(column: readonly string[]): EncodedColumn {
     integers[i] = number;
   }
   if (i === n) return { integers };
-  for (const value of column) if (value.includes(SEPARATOR)) return { strings: column.slice() };
-  return { joined: column.join(SEPARATOR), length: n };
+  const joined = joinStrings(column);
+  return joined === null ? { strings: column.slice() } : { joined, length: n };
 }
 
 /** The strings an `encodeColumn` result stands for, appended to `out` from `at`. */
@@ -117,7 +116,7 @@ function decodeColumn(column: EncodedColumn, out: string[], at: number): number 
     for (let i = 0; i < integers.length; i += 1) out[at + i] = String(integers[i]);
     return integers.length;
   }
-  const strings = 'strings' in column ? column.strings : column.length === 0 ? [] : column.joined.split(SEPARATOR);
+  const strings = 'strings' in column ? column.strings : splitStrings(column.joined, column.length);
   for (let i = 0; i < strings.length; i += 1) out[at + i] = strings[i] as string;
   return strings.length;
 }
