@@ -427,41 +427,36 @@ export function fit(table: FeatureTable, options: FitOptions): FitResult {
 
   const clusteredAt = new Int32Array(table.ids.length).fill(-1);
   for (let i = 0; i < n; i++) clusteredAt[prep.rows[i]!] = i;
-  if (options.packed) {
-    let count = 0;
-    for (let r = 0; r < table.ids.length; r++) if (clusteredAt[r]! >= 0 || segmentOfRow[r] === NO_RECENT_ORDERS) count++;
-    const packed: PackedAssignments = {
-      rows: new Int32Array(count),
-      segments: new Int16Array(count),
-      distances: new Float64Array(count),
-      imputed: new Uint8Array(count),
-    };
-    let o = 0;
-    for (let r = 0; r < table.ids.length; r++) {
-      const i = clusteredAt[r]!;
-      if (i >= 0) {
-        packed.rows[o] = r;
-        packed.segments[o] = labels[i]!;
-        packed.distances[o] = Math.sqrt(squared[i]!);
-        packed.imputed[o++] = prep.imputed[i]!;
-      } else if (segmentOfRow[r] === NO_RECENT_ORDERS) {
-        packed.rows[o] = r;
-        packed.segments[o] = -1;
-        packed.distances[o++] = NaN;
-      }
-    }
-    report('done', 1);
-    return { model, assignments: [], packed };
-  }
-  const assignments: Assignment[] = [];
+  let count = 0;
+  for (let r = 0; r < table.ids.length; r++) if (clusteredAt[r]! >= 0 || segmentOfRow[r] === NO_RECENT_ORDERS) count++;
+  const packed: PackedAssignments = {
+    rows: new Int32Array(count),
+    segments: new Int16Array(count),
+    distances: new Float64Array(count),
+    imputed: new Uint8Array(count),
+  };
+  let o = 0;
   for (let r = 0; r < table.ids.length; r++) {
     const i = clusteredAt[r]!;
     if (i >= 0) {
-      assignments.push({ id: table.ids[r]!, segment: names[labels[i]!]!.id, distance: Math.sqrt(squared[i]!), imputed: prep.imputed[i] === 1 });
+      packed.rows[o] = r;
+      packed.segments[o] = labels[i]!;
+      packed.distances[o] = Math.sqrt(squared[i]!);
+      packed.imputed[o++] = prep.imputed[i]!;
     } else if (segmentOfRow[r] === NO_RECENT_ORDERS) {
-      assignments.push({ id: table.ids[r]!, segment: NO_RECENT_ORDERS, distance: NaN, imputed: false });
+      packed.rows[o] = r;
+      packed.segments[o] = -1;
+      packed.distances[o++] = NaN;
     }
   }
+  if (options.packed) {
+    report('done', 1);
+    return { model, assignments: [], packed };
+  }
+  const assignments: Assignment[] = Array.from(packed.rows, (r, a) => {
+    const s = packed.segments[a]!;
+    return { id: table.ids[r]!, segment: s < 0 ? NO_RECENT_ORDERS : names[s]!.id, distance: packed.distances[a]!, imputed: packed.imputed[a] === 1 };
+  });
   report('done', 1);
   return { model, assignments };
 }
