@@ -44,6 +44,11 @@ export interface Database extends Queryable {
 export interface PgliteDatabaseOptions {
   /** Directory for the database files; omitted keeps everything in memory. */
   dataDir?: string;
+  /**
+   * Where PGlite runs: in a worker thread of its own (default; its work does not hold up the calling
+   * thread) or in the calling thread ('main').
+   */
+  thread?: 'worker' | 'main';
 }
 
 export interface PostgresDatabaseOptions {

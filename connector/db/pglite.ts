@@ -1,13 +1,29 @@
-/** `Database` over PGlite: embedded PostgreSQL in WebAssembly, one connection, in memory or in a directory. */
+/**
+ * `Database` over PGlite: embedded PostgreSQL in WebAssembly, one connection, in memory or in a directory.
+ *
+ * By default PGlite runs in a worker thread of its own (connector/db/pglite-worker.ts): PGlite works on
+ * the thread that calls it, and a sync of a large portal writes a page of records every few milliseconds,
+ * which in the main thread held up the HubSpot client and the HTTP server sharing it (bench: the sync's
+ * thread was 70–83% busy at 100k contacts, more than half of it PGlite). `{ thread: 'main' }` keeps it in
+ * the calling thread (no worker start-up; results are not copied between threads).
+ */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import type { Database, PgliteDatabaseOptions, Queryable, QueryResult } from './database.js';
+import type { SerializedError, WorkerReply, WorkerRequest } from './pglite-worker.js';
 
-/** The part of PGlite's transaction object we use. */
+/** What PgliteDatabase needs of PGlite's transaction object (PGlite's own, or the worker's proxy). */
 interface PgliteTx {
   query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }>;
   exec(sql: string): Promise<unknown>;
+}
+
+/** What PgliteDatabase needs of PGlite (PGlite itself, or `WorkerPglite`). */
+interface PgliteLike extends PgliteTx {
+  transaction<T>(fn: (tx: PgliteTx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
 }
 
 /** An open transaction; `finished` lets work that outlives it (a stray promise) fall back to the database. */
@@ -31,8 +47,8 @@ export class PgliteDatabase implements Database {
   private readonly locks = new Map<string, Promise<unknown>>();
   private closed = false;
 
-  /** Use `openDatabase()` / `openPglite()`; this wraps a PGlite that is ready (`waitReady`). */
-  constructor(readonly pglite: PGlite) {}
+  /** Use `openDatabase()` / `openPglite()`; this wraps a PGlite (or the worker's proxy) that is ready. */
+  constructor(private readonly pglite: PgliteLike) {}
 
   private current(): Queryable | null {
     const tx = this.ambient.getStore();
@@ -56,7 +72,7 @@ export class PgliteDatabase implements Database {
     const outer = this.current();
     if (outer) return fn(outer);
     return this.pglite.transaction(async (raw) => {
-      const tx = new Tx(raw as unknown as PgliteTx);
+      const tx = new Tx(raw);
       try {
         return await this.ambient.run(tx, () => fn(tx));
       } finally {
@@ -84,9 +100,109 @@ export class PgliteDatabase implements Database {
   }
 }
 
+/** An Error rebuilt on this side from what the worker sent (name, message, PostgreSQL's fields). */
+function rebuildError(e: SerializedError): Error {
+  const error = new Error(e.message);
+  error.name = e.name;
+  Object.assign(error, e.fields);
+  return error;
+}
+
+/** Distributes a request's fields minus its id (TypeScript's Omit does not distribute over a union). */
+type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+/**
+ * PGlite in a worker thread, with PGlite's query / exec / transaction / close surface. The worker keeps
+ * the process alive only while a request is waiting for it, as an in-thread PGlite would: a store left
+ * open does not hold the process after its work is done.
+ */
+class WorkerPglite implements PgliteLike {
+  private readonly pending = new Map<number, { resolve: (reply: WorkerReply & { ok: true }) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private stopped: Error | null = null;
+
+  constructor(private readonly worker: Worker) {
+    worker.unref();
+    worker.on('message', (reply: WorkerReply) => {
+      const waiting = this.pending.get(reply.id);
+      if (!waiting) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if (reply.ok) waiting.resolve(reply);
+      else waiting.reject(rebuildError(reply.error));
+    });
+    const stop = (error: Error): void => {
+      this.stopped ??= error;
+      for (const waiting of this.pending.values()) waiting.reject(this.stopped);
+      this.pending.clear();
+    };
+    worker.on('error', (e) => stop(new Error(`the PGlite worker failed: ${e.message}`, { cause: e })));
+    worker.on('exit', (code) => stop(new Error(`the PGlite worker stopped (exit code ${code})`)));
+  }
+
+  request(message: Request): Promise<WorkerReply & { ok: true }> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id } as WorkerRequest);
+    });
+  }
+
+  async query<T>(sql: string, params: unknown[] = [], tx?: number): Promise<{ rows: T[]; affectedRows: number }> {
+    const reply = await this.request(tx === undefined ? { op: 'query', sql, params } : { op: 'query', sql, params, tx });
+    return { rows: (reply.rows ?? []) as T[], affectedRows: reply.affectedRows ?? 0 };
+  }
+
+  async exec(sql: string, tx?: number): Promise<void> {
+    await this.request(tx === undefined ? { op: 'exec', sql } : { op: 'exec', sql, tx });
+  }
+
+  async transaction<T>(fn: (tx: PgliteTx) => Promise<T>): Promise<T> {
+    const { tx } = await this.request({ op: 'begin' });
+    const id = tx!;
+    const raw: PgliteTx = {
+      query: <R>(sql: string, params?: unknown[]) => this.query<R>(sql, params, id),
+      exec: (sql: string) => this.exec(sql, id),
+    };
+    let result: T;
+    try {
+      result = await fn(raw);
+    } catch (e) {
+      // Roll back, then report what went wrong in fn (not a failure to roll back a broken connection).
+      await this.request({ op: 'end', tx: id, commit: false }).catch(() => undefined);
+      throw e;
+    }
+    await this.request({ op: 'end', tx: id, commit: true });
+    return result;
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (!this.stopped) await this.request({ op: 'close' });
+    } finally {
+      await this.worker.terminate();
+    }
+  }
+}
+
+async function startWorker(dataDir: string | undefined): Promise<WorkerPglite> {
+  const worker = new Worker(new URL('./pglite-worker.js', import.meta.url));
+  const pglite = new WorkerPglite(worker);
+  try {
+    await pglite.request(dataDir === undefined ? { op: 'open' } : { op: 'open', dataDir });
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
+  return pglite;
+}
+
 export async function openPglite(options: PgliteDatabaseOptions = {}): Promise<PgliteDatabase> {
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
+  if ((options.thread ?? 'worker') === 'worker') return new PgliteDatabase(await startWorker(options.dataDir));
   const pglite = options.dataDir === undefined ? new PGlite() : new PGlite(options.dataDir);
   await pglite.waitReady;
-  return new PgliteDatabase(pglite);
+  return new PgliteDatabase(pglite as unknown as PgliteLike);
 }
