@@ -90,12 +90,12 @@ export async function syncSection(options: BenchOptions): Promise<Section> {
   const notes: string[] = [];
   options.log(`sync: generating a ${count(contacts)}-contact portal`);
   const sandbox = await startSandbox({ contacts, seed: 42, orderScale: ORDER_SCALE, rateLimit: { ...LIMITS }, latencyMs: LATENCY, fresh: true });
-  // The store: PGlite in memory (the embedded default, in this thread), or PostgreSQL (the marketplace
-  // store, its own process) in a schema of its own, dropped afterwards.
+  // The store: PGlite in memory (the embedded default, in its own worker thread), or PostgreSQL (the
+  // marketplace store, its own process) in a schema of its own, dropped afterwards.
   const url = options.syncDatabaseUrl;
   const schema = `bench_sync_${process.pid}_${Date.now()}`;
   const database = await openStore(url === undefined ? { portalId: 'bench' } : { portalId: 'bench', databaseUrl: url, schema });
-  const storeName = url === undefined ? 'PGlite store (in memory, in the same thread)' : `PostgreSQL store (${redactUrl(url)}, schema ${schema}, dropped afterwards)`;
+  const storeName = url === undefined ? 'PGlite store (in memory, in its own worker thread, as the product runs it)' : `PostgreSQL store (${redactUrl(url)}, schema ${schema}, dropped afterwards)`;
   try {
     const liveContacts = sandbox.data.listContacts().length;
     const liveDeals = sandbox.data.listDeals().length;
@@ -163,7 +163,7 @@ export async function syncSection(options: BenchOptions): Promise<Section> {
           `${((100 * standard) / seconds / STANDARD_PER_SECOND).toFixed(0)}% / ${((100 * searched) / seconds / LIMITS.searchPerSecond).toFixed(0)}%`,
         ),
         row(
-          `Full sync ${label}: the Node thread busy (event-loop utilisation; the client, its store (PGlite runs in it) and the in-process sandbox share it)`,
+          `Full sync ${label}: the main Node thread busy (event-loop utilisation; the client and the in-process sandbox share it, the store works in its own thread or process)`,
           `${(100 * loop.utilization).toFixed(0)}%`,
         ),
       );
