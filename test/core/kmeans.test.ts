@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kmeans, kmeansPlusPlus } from '../../src/cluster/kmeans.js';
+import { kmeans, kmeansPlusPlus, meanColumnVariance } from '../../src/cluster/kmeans.js';
 import { mlKmeansReference } from '../../src/cluster/mlkmeans.js';
 import { nearestCentroid } from '../../src/cluster/nearest.js';
 import { createRng, deriveSeed, normal } from '../../src/random.js';
@@ -163,6 +163,57 @@ describe('kmeans', () => {
           assert.equal(hamerly.iterations, lloyd.iterations, what);
         }
       }
+    }
+  });
+
+  test('the fused k = 3, d = 4 kernel gives the bytes of the generic kernels', () => {
+    // A zero fifth column adds exactly +0 to every squared distance and sum, so plain Lloyd at d = 5 (the
+    // generic loop) must reproduce d = 4 (assignAndAccumulate3x4, in both modes) bit for bit. Scaled by
+    // 1e160 the squared distances overflow to Infinity, which the branch-free select must rank as the
+    // generic loop does.
+    for (const [seed, scale] of [[1, 1], [2, 0.3], [3, 1e160]] as const) {
+      const n = 400;
+      const X = threeBlobs(seed, n, 4, 1).map((v) => v * scale);
+      const X5 = new Float64Array(n * 5);
+      for (let i = 0; i < n; i++) X5.set(X.subarray(4 * i, 4 * i + 4), 5 * i);
+      const init = X.slice(0, 12);
+      const init5 = new Float64Array(15);
+      for (let c = 0; c < 3; c++) init5.set(init.subarray(4 * c, 4 * c + 4), 5 * c);
+      for (const algorithm of ['lloyd', 'hamerly'] as const) {
+        for (const maxIterations of [2, 300]) {
+          const what = `seed ${seed}, scale ${scale}, ${algorithm}, maxIterations ${maxIterations}`;
+          const a = kmeans(X, n, 4, { k: 3, seed, init, tolerance: 0, maxIterations, algorithm });
+          const b = kmeans(X5, n, 5, { k: 3, seed, init: init5, tolerance: 0, maxIterations, algorithm: 'lloyd' });
+          const firstFour = new Float64Array(12);
+          for (let c = 0; c < 3; c++) firstFour.set(b.centroids.subarray(5 * c, 5 * c + 4), 4 * c);
+          assert.ok(bytes(a.centroids).equals(bytes(firstFour)), what);
+          assert.ok(bytes(a.labels).equals(bytes(b.labels)), what);
+          assert.ok(bytes(a.sizes).equals(bytes(b.sizes)), what);
+          assert.equal(a.inertia, b.inertia, what);
+          assert.equal(a.iterations, b.iterations, what);
+          assert.equal(a.converged, b.converged, what);
+        }
+      }
+    }
+  });
+
+  test('meanColumnVariance gives the bits of one strided pass per column, d = 4 included', () => {
+    for (const d of [3, 4, 5]) {
+      const n = 1001;
+      const X = threeBlobs(d, n, d, 3);
+      let total = 0;
+      for (let j = 0; j < d; j++) {
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += X[i * d + j]!;
+        const mean = sum / n;
+        let ss = 0;
+        for (let i = 0; i < n; i++) {
+          const t = X[i * d + j]! - mean;
+          ss += t * t;
+        }
+        total += ss / n;
+      }
+      assert.equal(meanColumnVariance(X, n, d), total / d, `d = ${d}`);
     }
   });
 
