@@ -690,6 +690,9 @@ function assignAndAccumulateBounded(
       full = !(m > 0 && best < m * m * SKIP);
     }
     if (full) {
+      // Start from centre 0 as plain Lloyd does: if every distance overflows to Infinity, no comparison
+      // succeeds and the row must still go to centre 0 (not stay at -1, unassigned, on the first pass).
+      lab = 0;
       best = Infinity;
       let second = Infinity;
       for (let c = 0; c < k; c++) {
@@ -756,6 +759,9 @@ function assignAndAccumulateBounded4(
       full = !(m > 0 && best < m * m * SKIP);
     }
     if (full) {
+      // Start from centre 0 as plain Lloyd does: if every distance overflows to Infinity, no comparison
+      // succeeds and the row must still go to centre 0 (not stay at -1, unassigned, on the first pass).
+      lab = 0;
       best = Infinity;
       let second = Infinity;
       for (let c = 0; c < k; c++) {

@@ -197,6 +197,22 @@ describe('kmeans', () => {
     }
   });
 
+  test('Hamerly matches Lloyd when squared distances overflow to Infinity (generic k and d)', () => {
+    // Every distance Infinity: plain Lloyd gives each row centre 0; the bounded kernels must do the same
+    // (they once left rows at label -1 on the first pass).
+    for (const [k, d] of [[4, 4], [3, 5], [2, 3]] as const) {
+      const n = 300;
+      const X = threeBlobs(7, n, d, 1).map((v) => v * 1e160);
+      const init = X.slice(0, k * d);
+      const a = kmeans(X, n, d, { k, seed: 1, init, tolerance: 0, algorithm: 'hamerly' });
+      const b = kmeans(X, n, d, { k, seed: 1, init, tolerance: 0, algorithm: 'lloyd' });
+      assert.ok(bytes(a.labels).equals(bytes(b.labels)), `k ${k}, d ${d}`);
+      assert.ok(bytes(a.centroids).equals(bytes(b.centroids)), `k ${k}, d ${d}`);
+      assert.deepEqual([...a.sizes], [...b.sizes], `k ${k}, d ${d}`);
+      assert.equal(a.inertia, b.inertia, `k ${k}, d ${d}`);
+    }
+  });
+
   test('meanColumnVariance gives the bits of one strided pass per column, d = 4 included', () => {
     for (const d of [3, 4, 5]) {
       const n = 1001;
