@@ -460,6 +460,8 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
   const counted = Promise.all([counts.contacts, counts.deals]).then(([c, d]) => {
     if (c && d) run.total = c.total + d.total;
   });
+  // Awaited with the streams below, after more awaits: a failure before then (a revoked token) is not unhandled.
+  counted.catch(() => undefined);
   run.progress('contacts', resumed ? 'resuming full sync' : 'starting full sync');
 
   // Contacts whose associations are not yet stored; persisted with every page so a resume re-reads them.
@@ -559,31 +561,63 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
       run.progress(type, `${run.contacts} contacts, ${run.deals} deals`);
     };
 
+    /**
+     * Reads a lane upward, one page ahead of its checkpoint: the next page is requested while the
+     * previous one is being written, so the store's write time (a page and its checkpoint in one
+     * transaction) is not added to every request's round trip. Writes stay one at a time and in page
+     * order, so the checkpoint never passes a page that is not stored; a page that turns out to lie past
+     * the lane's end (the write before it ended the lane) is dropped unwritten, and one requested but not
+     * yet written when the sync stops is read again on resume.
+     */
     const readLane = async (lane: Lane, kind: 'list' | 'search'): Promise<void> => {
-      while (!finished(lane)) {
-        run.check();
-        if (kind === 'list') {
-          const start = startOf(lane);
-          const after = plan.cursor === 'id' ? (start !== null ? String(start) : undefined) : (lane.after ?? undefined);
-          const page = await ctx.client.listPage(type, { properties, limit: pageSize, ...(after !== undefined ? { after } : {}) });
+      // Where the next request starts: the checkpoint's position plus the pages being written.
+      let next = lane.next;
+      let after = lane.after;
+      let exhausted = false;
+      let writing: Promise<void> | null = null;
+      const ended = (): boolean => {
+        const hi = hiOf(lane);
+        return exhausted || finished(lane) || (hi !== null && next !== null && next >= hi);
+      };
+      try {
+        while (!ended()) {
           run.check();
-          const next = page.paging?.next?.after;
-          await commit(lane, kind, page.results, next, next === undefined);
-        } else {
-          const start = startOf(lane);
-          const hi = hiOf(lane);
-          const filters: Filter[] = [];
-          if (start !== null) filters.push({ propertyName: 'hs_object_id', operator: 'GTE', value: String(start) });
-          if (hi !== null) filters.push({ propertyName: 'hs_object_id', operator: 'LT', value: String(hi) });
-          const page = await ctx.client.search(type, {
-            filterGroups: filters.length === 0 ? [] : [{ filters }],
-            sorts: [{ propertyName: 'hs_object_id', direction: 'ASCENDING' }],
-            properties,
-            limit: searchSize,
-          });
+          const start = next ?? lane.lo;
+          let results: HubSpotObject[];
+          let cursor: string | undefined;
+          if (kind === 'list') {
+            const from = plan.cursor === 'id' ? (start !== null ? String(start) : undefined) : (after ?? undefined);
+            const page = await ctx.client.listPage(type, { properties, limit: pageSize, ...(from !== undefined ? { after: from } : {}) });
+            results = page.results;
+            cursor = page.paging?.next?.after;
+            exhausted = cursor === undefined;
+          } else {
+            const hi = hiOf(lane);
+            const filters: Filter[] = [];
+            if (start !== null) filters.push({ propertyName: 'hs_object_id', operator: 'GTE', value: String(start) });
+            if (hi !== null) filters.push({ propertyName: 'hs_object_id', operator: 'LT', value: String(hi) });
+            const page = await ctx.client.search(type, {
+              filterGroups: filters.length === 0 ? [] : [{ filters }],
+              sorts: [{ propertyName: 'hs_object_id', direction: 'ASCENDING' }],
+              properties,
+              limit: searchSize,
+            });
+            results = page.results;
+            exhausted = results.length < searchSize;
+          }
           run.check();
-          await commit(lane, kind, page.results, undefined, page.results.length < searchSize);
+          if (writing) await writing;
+          if (finished(lane)) break; // the page before ended the lane: this one lies past its end
+          writing = commit(lane, kind, results, cursor, exhausted);
+          writing.catch(() => undefined); // awaited before the next write or below; not an unhandled rejection meanwhile
+          // The bottom lane's first list page decides what list cursors are (in its write): wait for it.
+          if (plan.cursor === 'unknown' && kind === 'list') await writing;
+          const top = idRange(results)?.max;
+          if (top !== undefined) next = Math.max(next ?? top + 1, top + 1);
+          after = kind === 'list' ? (cursor ?? null) : null;
         }
+      } finally {
+        if (writing) await writing;
       }
       lane.done = true;
     };

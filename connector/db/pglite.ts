@@ -182,13 +182,16 @@ class WorkerPglite implements PgliteLike {
     try {
       if (!this.stopped) await this.request({ op: 'close' });
     } finally {
+      this.stopped ??= new Error('the database is closed');
       await this.worker.terminate();
     }
   }
 }
 
 async function startWorker(dataDir: string | undefined): Promise<WorkerPglite> {
-  const worker = new Worker(new URL('./pglite-worker.js', import.meta.url));
+  // The worker inherits Node's flags, except --input-type, which only applies to --eval / stdin code.
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  const worker = new Worker(new URL('./pglite-worker.js', import.meta.url), { execArgv });
   const pglite = new WorkerPglite(worker);
   try {
     await pglite.request(dataDir === undefined ? { op: 'open' } : { op: 'open', dataDir });

@@ -2,9 +2,21 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDatabase, redactUrl, type Database } from '../../connector/db/database.js';
 import { migrate } from '../../connector/db/migrate.js';
-import { BACKENDS, TEST_DATABASE_URL, dropSchema, freshSchema, type Opened } from './db-backends.js';
+import { spawnSync } from 'node:child_process';
+import { openPglite } from '../../connector/db/pglite.js';
+import { BACKENDS, TEST_DATABASE_URL, dropSchema, freshSchema, type Backend, type Opened } from './db-backends.js';
 
-for (const backend of BACKENDS) {
+/** PGlite in the calling thread (`thread: 'main'`): the same contract as in its worker (the default). */
+const PGLITE_MAIN_THREAD: Backend = {
+  name: 'pglite',
+  skip: false,
+  async open() {
+    const db = await openPglite({ thread: 'main' });
+    return { db, url: undefined, schema: undefined, cleanup: () => db.close() };
+  },
+};
+
+for (const backend of [...BACKENDS, PGLITE_MAIN_THREAD]) {
   describe(`Database on ${backend.name}`, { skip: backend.skip }, () => {
     let opened: Opened;
     let db: Database;
@@ -233,6 +245,44 @@ describe('PostgreSQL specifics', { skip: TEST_DATABASE_URL === undefined ? 'TEST
       assert.ok(!error.message.includes('definitely-wrong-password'));
       return true;
     });
+  });
+});
+
+describe('PGlite in its worker thread', () => {
+  test('an error keeps its PostgreSQL fields (code, message) across the thread', async () => {
+    const db = await openDatabase({});
+    try {
+      await db.exec('CREATE TABLE t (id text PRIMARY KEY)');
+      await db.query('INSERT INTO t VALUES ($1)', ['a']);
+      const error = await db.query('INSERT INTO t VALUES ($1)', ['a']).then(
+        () => null,
+        (e: unknown) => e as Error & { code?: string },
+      );
+      assert.ok(error instanceof Error);
+      assert.match(error.message, /duplicate key value violates unique constraint/);
+      assert.equal(error.code, '23505');
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('after close, queries fail with a clear error instead of hanging', async () => {
+    const db = await openDatabase({});
+    await db.close();
+    await assert.rejects(db.query('SELECT 1'), /the database is closed/);
+  });
+
+  test('a database left open does not keep the process alive once its work is done', () => {
+    // As with PGlite in the calling thread: the worker holds the process only while a request waits.
+    const module = new URL('../../connector/db/database.js', import.meta.url).href;
+    const script = `const { openDatabase } = await import(${JSON.stringify(module)});
+      const db = await openDatabase({});
+      const res = await db.query('SELECT 41 + 1 AS n');
+      console.log(res.rows[0].n);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(child.error, undefined, 'the process did not exit by itself within 60 s');
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout.trim(), '42');
   });
 });
 

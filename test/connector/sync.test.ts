@@ -186,6 +186,46 @@ describe('sync against the sandbox portal', () => {
     }
   });
 
+  test('a lane requests its next page while the previous one is being written, and stores each page once', async () => {
+    const store = await freshStore();
+    // One list reader and slow writes: the next request must not wait for the write before it.
+    const events: string[] = [];
+    const upsertDeals = store.upsertDeals.bind(store);
+    store.upsertDeals = async (records, options) => {
+      events.push('write');
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      const n = await upsertDeals(records, options);
+      events.push('written');
+      return n;
+    };
+    const real = clientFor(sandbox);
+    const client: SyncClient = {
+      listPage: (type, options) => {
+        if (type === 'deals') events.push('request');
+        return real.listPage(type, options);
+      },
+      search: (type, body) => real.search(type, body),
+      associationsBatchRead: (from, to, ids) => real.associationsBatchRead(from, to, ids),
+      stats: () => real.stats(),
+    };
+    const result = await fullSync({ ...ctxFor(sandbox, store), client }, { readers: { list: 1, search: 0 } });
+    await assertMirrors(store, sandbox);
+    assert.equal(result.deals.upserted, sandbox.data.counts().deals, 'every deal written exactly once');
+    // At each request: how many earlier pages are not yet written. Without the pipeline always 0.
+    const behind: number[] = [];
+    let requested = 0;
+    let written = 0;
+    for (const e of events) {
+      if (e === 'request') behind.push(requested++ - written);
+      else if (e === 'written') written++;
+    }
+    const writes = events.filter((e) => e === 'write').length;
+    assert.ok(writes > 3, `expected several deal pages, saw ${writes}`);
+    // From the third request on, each goes out while the page before it is written (the first page's
+    // write decides what list cursors are, so the reader waits for that one); never more than one.
+    assert.deepEqual(behind, [0, 0, ...Array.from({ length: writes - 2 }, () => 1)], events.join(' '));
+  });
+
   test('a portal whose list cursor is not an id is listed in the bottom lane only and searched above it', async () => {
     const store = await freshStore();
     const real = clientFor(sandbox);
