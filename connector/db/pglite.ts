@@ -189,9 +189,11 @@ class WorkerPglite implements PgliteLike {
 }
 
 async function startWorker(dataDir: string | undefined): Promise<WorkerPglite> {
-  // The worker inherits Node's flags, except --input-type, which only applies to --eval / stdin code.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  const worker = new Worker(new URL('./pglite-worker.js', import.meta.url), { execArgv });
+  // The worker inherits Node's flags, except under --input-type (code given with --eval or on stdin),
+  // which a worker refuses; it then starts without any (a worker also refuses per-process flags such as
+  // --max-old-space-size when they are given explicitly, so filtering would not do).
+  const evalCode = process.execArgv.some((a) => a.startsWith('--input-type'));
+  const worker = new Worker(new URL('./pglite-worker.js', import.meta.url), evalCode ? { execArgv: [] } : {});
   const pglite = new WorkerPglite(worker);
   try {
     await pglite.request(dataDir === undefined ? { op: 'open' } : { op: 'open', dataDir });
