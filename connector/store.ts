@@ -153,14 +153,6 @@ export class Store {
     return this.shared.db.transaction(() => fn(this));
   }
 
-  /**
-   * Runs the writes `fn` makes through this store as one transaction the database may send whole (see
-   * `Database.writeBatch`): for writes whose results are not read (reads inside `fn` are refused on PGlite).
-   */
-  writeBatch(fn: (store: Store) => Promise<void>): Promise<void> {
-    return this.shared.db.writeBatch(() => fn(this));
-  }
-
   async close(): Promise<void> {
     if (this.shared.closed) return;
     this.shared.closed = true;

@@ -474,7 +474,7 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
     run.check();
     const map = await ctx.client.associationsBatchRead('contacts', 'deals', ids);
     run.check();
-    await store.writeBatch(async () => {
+    await store.transaction(async () => {
       await store.replaceAssociations(map);
       for (const id of ids) pending.delete(id);
       await savePending();
@@ -521,8 +521,7 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
 
     const commit = async (lane: Lane, kind: 'list' | 'search', results: HubSpotObject[], after: string | undefined, exhausted: boolean): Promise<void> => {
       let records: StoredRecord[] = [];
-      // Writes only: one batch (on PGlite's worker, one message rather than a round trip per statement).
-      await store.writeBatch(async () => {
+      await store.transaction(async () => {
         const hi = hiOf(lane);
         const range = idRange(results);
         let planChanged = false;

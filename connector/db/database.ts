@@ -33,15 +33,6 @@ export interface Database extends Queryable {
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /**
-   * Runs the writes `fn` makes on this database as one transaction that the driver may send whole (PGlite
-   * in its worker: one message, instead of a round trip between the threads for every statement while
-   * PGlite is held). For writes whose results nobody reads: inside `fn`, queries resolve at once with no
-   * rows (a SELECT is refused) and run, in order, after `fn` returns; the promise settles once they are
-   * committed or rolled back. Inside a transaction, or on drivers without such a path, `fn`'s statements
-   * simply run in a transaction.
-   */
-  writeBatch(fn: () => Promise<void>): Promise<void>;
-  /**
    * Runs `fn` while holding the lock named `key` against every process using the same database
    * (PostgreSQL: a session advisory lock on a dedicated connection, which `fn` receives; PGlite has one
    * process: calls with the same key run one after another).

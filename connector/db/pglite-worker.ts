@@ -4,9 +4,8 @@
  * pages of records no longer hold up the thread that serves HTTP and talks to HubSpot.
  *
  * Protocol (one message port, requests answered by id): `open`, `query` / `exec` (optionally inside a
- * transaction `tx`), `batch` (statements run in one transaction, answered once committed), `begin`
- * (answers once the transaction holds PGlite), `end` (commit or roll back; answers when it is over) and
- * `close`. Errors travel as their name, message and own fields (PostgreSQL's
+ * transaction `tx`), `begin` (answers once the transaction holds PGlite), `end` (commit or roll back;
+ * answers when it is over) and `close`. Errors travel as their name, message and own fields (PostgreSQL's
  * `code`, `detail`, ...).
  */
 import { parentPort } from 'node:worker_threads';
@@ -17,17 +16,9 @@ export type WorkerRequest =
   | { id: number; op: 'open'; dataDir?: string }
   | { id: number; op: 'query'; sql: string; params: unknown[]; tx?: number }
   | { id: number; op: 'exec'; sql: string; tx?: number }
-  | { id: number; op: 'batch'; statements: BatchStatement[] }
   | { id: number; op: 'begin' }
   | { id: number; op: 'end'; tx: number; commit: boolean }
   | { id: number; op: 'close' };
-
-/** One statement of a write batch: a query with parameters, or `exec` text. */
-export interface BatchStatement {
-  sql: string;
-  params?: unknown[];
-  exec?: boolean;
-}
 
 export interface SerializedError {
   name: string;
@@ -115,25 +106,6 @@ if (port) {
           return;
         }
         run.then(
-          () => reply({ id: m.id, ok: true }),
-          (e: unknown) => fail(m.id, e),
-        );
-        return;
-      }
-      case 'batch': {
-        let pg: PGlite;
-        try {
-          pg = ready();
-        } catch (e) {
-          fail(m.id, e);
-          return;
-        }
-        pg.transaction(async (tx) => {
-          for (const st of m.statements) {
-            if (st.exec) await tx.exec(st.sql);
-            else await tx.query(st.sql, st.params ?? []);
-          }
-        }).then(
           () => reply({ id: m.id, ok: true }),
           (e: unknown) => fail(m.id, e),
         );

@@ -12,7 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import type { Database, PgliteDatabaseOptions, Queryable, QueryResult } from './database.js';
-import type { BatchStatement, SerializedError, WorkerReply, WorkerRequest } from './pglite-worker.js';
+import type { SerializedError, WorkerReply, WorkerRequest } from './pglite-worker.js';
 
 /** What PgliteDatabase needs of PGlite's transaction object (PGlite's own, or the worker's proxy). */
 interface PgliteTx {
@@ -23,8 +23,6 @@ interface PgliteTx {
 /** What PgliteDatabase needs of PGlite (PGlite itself, or `WorkerPglite`). */
 interface PgliteLike extends PgliteTx {
   transaction<T>(fn: (tx: PgliteTx) => Promise<T>): Promise<T>;
-  /** Runs the statements in one transaction in a single call (the worker only). */
-  batch?(statements: BatchStatement[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -43,30 +41,9 @@ class Tx implements Queryable {
   }
 }
 
-/** Collects a write batch's statements; they run when the batch is complete. */
-class Batch implements Queryable {
-  finished = false;
-  readonly statements: BatchStatement[] = [];
-
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> {
-    if (this.finished) return Promise.reject(new Error('this write batch is already complete'));
-    if (/^\s*select\b/i.test(sql)) {
-      return Promise.reject(new Error('a write batch cannot read: its statements run only once it is complete'));
-    }
-    this.statements.push({ sql, params: params ? [...params] : [] });
-    return Promise.resolve({ rows: [], affectedRows: 0 });
-  }
-
-  exec(sql: string): Promise<void> {
-    if (this.finished) return Promise.reject(new Error('this write batch is already complete'));
-    this.statements.push({ sql, exec: true });
-    return Promise.resolve();
-  }
-}
-
 export class PgliteDatabase implements Database {
   readonly kind = 'pglite' as const;
-  private readonly ambient = new AsyncLocalStorage<Tx | Batch>();
+  private readonly ambient = new AsyncLocalStorage<Tx>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private closed = false;
 
@@ -102,21 +79,6 @@ export class PgliteDatabase implements Database {
         tx.finished = true;
       }
     });
-  }
-
-  async writeBatch(fn: () => Promise<void>): Promise<void> {
-    const pglite = this.pglite;
-    if (this.current() || !pglite.batch) {
-      await this.transaction(() => fn());
-      return;
-    }
-    const batch = new Batch();
-    try {
-      await this.ambient.run(batch, fn);
-    } finally {
-      batch.finished = true;
-    }
-    if (batch.statements.length > 0) await pglite.batch(batch.statements);
   }
 
   /** One process owns a PGlite directory, so an in-process queue per key is the whole lock. */
@@ -214,10 +176,6 @@ class WorkerPglite implements PgliteLike {
     }
     await this.request({ op: 'end', tx: id, commit: true });
     return result;
-  }
-
-  async batch(statements: BatchStatement[]): Promise<void> {
-    await this.request({ op: 'batch', statements });
   }
 
   async close(): Promise<void> {

@@ -88,10 +88,6 @@ class LockedSession implements Database {
     return inTransaction(this.client, this.ambient, fn, this.broken);
   }
 
-  writeBatch(fn: () => Promise<void>): Promise<void> {
-    return this.transaction(() => fn());
-  }
-
   /** Already exclusive: nested sections run inline (advisory locks are re-entrant per session anyway). */
   exclusive<T>(_key: string, fn: (db: Database) => Promise<T>): Promise<T> {
     return fn(this);
@@ -125,11 +121,6 @@ export class PostgresDatabase implements Database {
     const tx = this.current();
     if (tx) return tx.exec(sql);
     await this.pool.query(sql);
-  }
-
-  /** Each statement runs as it is made: the pool's connections are many, and a round trip is cheap. */
-  writeBatch(fn: () => Promise<void>): Promise<void> {
-    return this.transaction(() => fn());
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {

@@ -100,46 +100,6 @@ for (const backend of [...BACKENDS, PGLITE_MAIN_THREAD]) {
       assert.equal(outside.rows[0]?.n, 0);
     });
 
-    test('a write batch commits its statements together, or none of them', async () => {
-      await db.writeBatch(async () => {
-        await db.query("INSERT INTO counters VALUES ('b1', 1)");
-        await db.query("INSERT INTO counters VALUES ('b2', 2)");
-        await db.query("UPDATE counters SET n = n + 10 WHERE id = 'b1'");
-      });
-      const after = await db.query<{ id: string; n: number }>("SELECT id, n FROM counters WHERE id LIKE 'b%' ORDER BY id");
-      assert.deepEqual(after.rows, [{ id: 'b1', n: 11 }, { id: 'b2', n: 2 }]);
-      // A failing statement rolls back the whole batch, and the error comes back.
-      await assert.rejects(
-        db.writeBatch(async () => {
-          await db.query("INSERT INTO counters VALUES ('b3', 3)");
-          await db.query("INSERT INTO counters VALUES ('b1', 4)"); // duplicate key
-        }),
-        /duplicate key/,
-      );
-      // An error thrown while the batch is built runs none of it.
-      await assert.rejects(
-        db.writeBatch(async () => {
-          await db.query("INSERT INTO counters VALUES ('b4', 4)");
-          throw new Error('not this batch');
-        }),
-        /not this batch/,
-      );
-      const ids = (await db.query<{ id: string }>("SELECT id FROM counters WHERE id LIKE 'b%' ORDER BY id")).rows.map((r) => r.id);
-      assert.deepEqual(ids, ['b1', 'b2']);
-      // Inside a transaction a batch joins it, and rolls back with it.
-      await assert.rejects(
-        db.transaction(async () => {
-          await db.writeBatch(async () => {
-            await db.query("INSERT INTO counters VALUES ('b5', 5)");
-          });
-          throw new Error('undo');
-        }),
-        /undo/,
-      );
-      const five = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM counters WHERE id = 'b5'");
-      assert.equal(five.rows[0]?.n, 0);
-    });
-
     test('a failed statement rolls its transaction back and leaves the database usable', async () => {
       await db.query("INSERT INTO counters VALUES ('f1', 1)");
       await assert.rejects(
@@ -304,23 +264,6 @@ describe('PGlite in its worker thread', () => {
       assert.ok(error instanceof Error);
       assert.match(error.message, /duplicate key value violates unique constraint/);
       assert.equal(error.code, '23505');
-    } finally {
-      await db.close();
-    }
-  });
-
-  test('a write batch is one message: it refuses reads, which could not see its own writes', async () => {
-    const db = await openDatabase({});
-    try {
-      await db.exec('CREATE TABLE t (id text PRIMARY KEY)');
-      await assert.rejects(
-        db.writeBatch(async () => {
-          await db.query('INSERT INTO t VALUES ($1)', ['a']);
-          await db.query('SELECT count(*) FROM t');
-        }),
-        /a write batch cannot read/,
-      );
-      assert.deepEqual((await db.query('SELECT id FROM t')).rows, []);
     } finally {
       await db.close();
     }
