@@ -226,6 +226,27 @@ export class Store {
     return res.affectedRows ?? 0;
   }
 
+  /**
+   * Refreshes the planner's statistics of the record tables, after a bulk load such as a full sync.
+   * PGlite never analyzes by itself (its `autovacuum` setting reads on, but its single-user backend starts
+   * no autovacuum worker), so its planner keeps guessing from the tables' first pages: a full sync's sweep
+   * over a million deals then probed the deals index once per association row, 30 s instead of under one.
+   * PostgreSQL's autovacuum analyzes too, but later than the sweep that follows the load.
+   */
+  async analyze(): Promise<void> {
+    await this.q.exec('ANALYZE contacts, deals, associations, sync_state');
+  }
+
+  /**
+   * Makes the space of deleted and overwritten rows reusable, after a full sync rewrote every row. On
+   * PGlite only, which has no autovacuum: without it the embedded store grows by the portal's whole size
+   * on every full sync. PostgreSQL's autovacuum does this by itself; there it does nothing. Not inside a
+   * transaction (VACUUM cannot run in one).
+   */
+  async vacuum(): Promise<void> {
+    if (this.q.kind === 'pglite') await this.q.exec('VACUUM contacts, deals, associations, sync_state');
+  }
+
   /** Deletes records a full sync of `generation` did not see (they were deleted or archived in HubSpot). */
   async sweep(table: ObjectTable, generation: number): Promise<number> {
     const column = table === 'contacts' ? 'contact_id' : 'deal_id';

@@ -718,6 +718,8 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
     const plan = await store.getState<unknown>(KEY.fullStream(type));
     if (isPlan(plan)) for (const lo of plan.lanes) laneKeys.push(KEY.fullLane(type, lo));
   }
+  // The sweep below plans its deletes on a million rows loaded since the tables were last analyzed.
+  await store.analyze();
   await store.transaction(async () => {
     run.contactsDeleted = await store.sweep('contacts', generation);
     run.dealsDeleted = await store.sweep('deals', generation);
@@ -725,6 +727,8 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
     // A full sync supersedes an interrupted incremental one as well.
     for (const key of [KEY.full, KEY.fullStream('contacts'), KEY.fullStream('deals'), ...laneKeys, KEY.fullAssoc, ...INC_KEYS]) await store.deleteState(key);
   });
+  // Every row was rewritten: the old versions' space is free again (PGlite, which has no autovacuum).
+  await store.vacuum();
   run.progress('finish', `full sync done: ${run.contacts} contacts, ${run.deals} deals`);
   return run.result(generation, resumed);
 }

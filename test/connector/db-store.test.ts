@@ -87,6 +87,24 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await s.associations(), { a: ['d1'] });
     });
 
+    test('analyze gathers the record tables\' statistics; vacuum frees overwritten rows on PGlite, leaves PostgreSQL to autovacuum', async () => {
+      const s = store.withPortal('maintenance');
+      const deals = Array.from({ length: 50 }, (_, i) => ({ id: String(i), properties: { amount: String(i) } }));
+      await s.upsertDeals(deals, { generation: 1 });
+      await s.upsertDeals(deals, { generation: 2 });
+      const tables = async (column: 'last_analyze' | 'last_vacuum'): Promise<string[]> =>
+        (
+          await store.db.query<{ relname: string }>(
+            `SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() AND ${column} IS NOT NULL
+               AND relname IN ('contacts', 'deals', 'associations', 'sync_state') ORDER BY relname`,
+          )
+        ).rows.map((r) => r.relname);
+      await s.analyze();
+      assert.deepEqual(await tables('last_analyze'), ['associations', 'contacts', 'deals', 'sync_state']);
+      await s.vacuum();
+      assert.deepEqual(await tables('last_vacuum'), store.db.kind === 'pglite' ? ['associations', 'contacts', 'deals', 'sync_state'] : []);
+    });
+
     test('a transaction commits records and checkpoint together, or neither', async () => {
       const s = store.withPortal('tx');
       await s.transaction(async () => {

@@ -295,6 +295,12 @@ describe('sync against the sandbox portal', () => {
     assert.equal(result.contacts.deleted, 1);
     assert.equal(await store.getContact(String(victim.id)), null);
     await assertMirrors(store, sandbox);
+    // The sweep was planned on fresh statistics, and the rewritten rows' old versions were vacuumed
+    // (PGlite runs neither by itself).
+    const { rows } = await store.db.query<{ relname: string }>(
+      "SELECT relname FROM pg_stat_user_tables WHERE relname IN ('contacts', 'deals') AND last_analyze IS NOT NULL AND last_vacuum IS NOT NULL ORDER BY relname",
+    );
+    assert.deepEqual(rows.map((r) => r.relname), ['contacts', 'deals']);
   });
 
   test('a revoked token stops the sync with a clear message', async () => {
