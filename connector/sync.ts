@@ -75,7 +75,9 @@ export interface SyncOptions {
   searchCap?: number;
   /**
    * Full sync: readers per object type. List readers use standard requests (the 10 s window), search
-   * readers the search limit (5/s); together they keep both budgets full. Default 4 list and 2 search;
+   * readers the search limit (5/s); together they keep both budgets full. Default 4 list and 3 search (with
+   * two, one reader held back by a retry left the other alone to fill the search limit between round trips:
+   * a 100k-contact sync with 5% faults read at 89.5% of the ceiling with two, 93.1% with three);
    * `search: 0` reads with the list endpoint only.
    */
   readers?: { list?: number; search?: number };
@@ -431,7 +433,7 @@ export async function fullSync(ctx: SyncContext, options: SyncOptions = {}): Pro
   const searchSize = options.searchPageSize ?? 200;
   const assocSize = options.associationBatch ?? 1000;
   const minSplit = options.minSplit ?? 400;
-  const readers = { list: options.readers?.list ?? 4, search: options.readers?.search ?? 2 };
+  const readers = { list: options.readers?.list ?? 4, search: options.readers?.search ?? 3 };
   if (readers.list + readers.search < 1) throw new RangeError('a full sync needs at least one reader');
 
   let state = await store.getState<FullState>(KEY.full);
