@@ -93,9 +93,16 @@ export async function syncSection(options: BenchOptions): Promise<Section> {
   // The store: PGlite in memory (the embedded default, in its own worker thread), or PostgreSQL (the
   // marketplace store, its own process) in a schema of its own, dropped afterwards.
   const url = options.syncDatabaseUrl;
-  const schema = `bench_sync_${process.pid}_${Date.now()}`;
-  const database = await openStore(url === undefined ? { portalId: 'bench' } : { portalId: 'bench', databaseUrl: url, schema });
-  const storeName = url === undefined ? 'PGlite store (in memory, in its own worker thread, as the product runs it)' : `PostgreSQL store (${redactUrl(url)}, schema ${schema}, dropped afterwards)`;
+  const schemaBase = `bench_sync_${process.pid}_${Date.now()}`;
+  const schemas: string[] = [];
+  // Each pass gets a store of its own, empty, so the second pass does not write among the first's 1.1M rows.
+  const openPass = (): Promise<Store> => {
+    const schema = `${schemaBase}_${schemas.length + 1}`;
+    schemas.push(schema);
+    return openStore(url === undefined ? { portalId: 'bench' } : { portalId: 'bench', databaseUrl: url, schema });
+  };
+  let database = await openPass();
+  const storeName = url === undefined ? 'PGlite store (in memory, in its own worker thread, as the product runs it; a fresh one for each pass)' : `PostgreSQL store (${redactUrl(url)}, a schema of its own for each pass, dropped afterwards)`;
   try {
     const liveContacts = sandbox.data.listContacts().length;
     const liveDeals = sandbox.data.listDeals().length;
@@ -108,6 +115,10 @@ export async function syncSection(options: BenchOptions): Promise<Section> {
     for (const faulty of [false, true]) {
       const label = faulty ? 'with 2.5% 429 + 2.5% 5xx injected' : 'clean';
       options.log(`sync: full sync of ${count(liveContacts)} contacts + ${int(liveDeals)} deals, ${label}`);
+      if (faulty) {
+        await database.close();
+        database = await openPass();
+      }
       if (faulty) sandbox.inject({ rate429: 0.025, rate5xx: 0.025 });
       else sandbox.clearFaults();
       sandbox.resetStats();
@@ -200,7 +211,7 @@ export async function syncSection(options: BenchOptions): Promise<Section> {
     if (url !== undefined) {
       const admin = await openDatabase({ url, maxConnections: 1 });
       try {
-        await admin.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        for (const schema of schemas) await admin.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       } finally {
         await admin.close();
       }
