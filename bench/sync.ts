@@ -91,7 +91,7 @@ export async function syncSection(options: BenchOptions): Promise<Section> {
   options.log(`sync: generating a ${count(contacts)}-contact portal`);
   const sandbox = await startSandbox({ contacts, seed: 42, orderScale: ORDER_SCALE, rateLimit: { ...LIMITS }, latencyMs: LATENCY, fresh: true });
   // The store: PGlite in memory (the embedded default, in its own worker thread), or PostgreSQL (the
-  // marketplace store, its own process) in a schema of its own, dropped afterwards.
+  // marketplace store, its own process) in schemas of its own, dropped afterwards.
   const url = options.syncDatabaseUrl;
   const schemaBase = `bench_sync_${process.pid}_${Date.now()}`;
   const schemas: string[] = [];
@@ -118,9 +118,8 @@ export async function syncSection(options: BenchOptions): Promise<Section> {
       if (faulty) {
         await database.close();
         database = await openPass();
-      }
-      if (faulty) sandbox.inject({ rate429: 0.025, rate5xx: 0.025 });
-      else sandbox.clearFaults();
+        sandbox.inject({ rate429: 0.025, rate5xx: 0.025 });
+      } else sandbox.clearFaults();
       sandbox.resetStats();
       let retries = 0;
       let pausedMs = 0;

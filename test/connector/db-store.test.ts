@@ -87,7 +87,7 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await s.associations(), { a: ['d1'] });
     });
 
-    test('analyze gathers the record tables\' statistics; vacuum frees overwritten rows on PGlite, leaves PostgreSQL to autovacuum', async () => {
+    test('analyze gathers the record tables\' statistics; vacuum runs on PGlite and leaves PostgreSQL to its autovacuum', async () => {
       const s = store.withPortal('maintenance');
       const deals = Array.from({ length: 50 }, (_, i) => ({ id: String(i), properties: { amount: String(i) } }));
       await s.upsertDeals(deals, { generation: 1 });
