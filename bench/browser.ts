@@ -79,7 +79,12 @@ async function bundlePage(root: string): Promise<void> {
     plugins: [
       {
         name: 'bench-widget-cache',
-        resolveId: (id) => (id === 'bench:widget-cache' ? join(root, 'dist/widget/shared/cache.js') : null),
+        resolveId: (id) =>
+          id === 'bench:widget-cache'
+            ? join(root, 'dist/widget/shared/cache.js')
+            : id === 'bench:widget-protocol'
+              ? join(root, 'dist/widget/explorer/protocol.js')
+              : null,
       },
       nodeResolve({ browser: true }),
     ],

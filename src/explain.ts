@@ -10,7 +10,7 @@
  * text is readable and still splits the training rows exactly as the midpoint would.
  * Trees learn from at most `maxSample` rows (a seeded sample); the figures are computed on every row.
  */
-import { createRng, permutation } from './random.js';
+import { createRng, sampleIndices } from './random.js';
 import type { SegmentRule } from './types.js';
 
 export interface Condition {
@@ -240,8 +240,7 @@ export function explainSegments(
   if (labels.length !== n) throw new RangeError(`explainSegments: ${labels.length} labels for ${n} rows`);
   let sampleRows: Int32Array;
   if (n > maxSample) {
-    const perm = permutation(createRng(options.seed ?? 0), n).subarray(0, maxSample);
-    sampleRows = Int32Array.from(perm).sort();
+    sampleRows = Int32Array.from(sampleIndices(createRng(options.seed ?? 0), n, maxSample)).sort();
   } else {
     sampleRows = Int32Array.from({ length: n }, (_, i) => i);
   }

@@ -44,13 +44,20 @@ export function netPromoterScore(ratings: ArrayLike<number>): { nps: number | nu
   return { nps: responses === 0 ? null : (100 * (promoters - detractors)) / responses, responses };
 }
 
+/** In a coded `segmentOfRow`: the row is not assigned (rejected). */
+export const KPI_UNASSIGNED = -1;
+/** In a coded `segmentOfRow`: the row is assigned, but to a group outside `segmentIds` (no recent orders). */
+export const KPI_OTHER_GROUP = -2;
+
 /**
  * KPIs for each segment id in `segmentIds`, from the table's raw values. `segmentOfRow[r]` is the segment
- * of table row r, or null for rows not assigned (rejected).
+ * of table row r, or null for rows not assigned (rejected); or, coded (what `fit` passes: two bytes a row
+ * instead of a string reference), the index of the row's segment in `segmentIds`, KPI_UNASSIGNED or
+ * KPI_OTHER_GROUP.
  */
 export function computeKpis(
   table: FeatureTable,
-  segmentOfRow: readonly (string | null)[],
+  segmentOfRow: readonly (string | null)[] | Int16Array,
   segmentIds: readonly string[],
   options: KpiOptions = {},
 ): Record<string, SegmentKpis> {
@@ -58,49 +65,65 @@ export function computeKpis(
   const windowMonths = options.windowMonths ?? 12;
   if (!(years >= 0) || !Number.isFinite(years)) throw new RangeError(`relationshipYears must be a non-negative number, got ${years}`);
   if (!(windowMonths > 0) || !Number.isFinite(windowMonths)) throw new RangeError(`windowMonths must be positive, got ${windowMonths}`);
+  const rows = table.ids.length;
+  let codes: Int16Array;
+  if (segmentOfRow instanceof Int16Array) {
+    codes = segmentOfRow;
+  } else {
+    const index = new Map(segmentIds.map((id, s) => [id, s]));
+    codes = Int16Array.from({ length: rows }, (_, r) => {
+      const id = segmentOfRow[r];
+      return id === null || id === undefined ? KPI_UNASSIGNED : (index.get(id) ?? KPI_OTHER_GROUP);
+    });
+  }
   const width = table.columns.length;
+  const values = table.values;
+  const nps = table.nps;
   const fCol = table.columns.indexOf('purchase_frequency');
   const aCol = table.columns.indexOf('avg_order_amount');
   const mCol = table.columns.indexOf('monetary_total');
-  const index = new Map(segmentIds.map((id, s) => [id, s]));
   const k = segmentIds.length;
   const customers = new Float64Array(k);
   const revenue = new Float64Array(k);
   const clvSum = new Float64Array(k);
   const clvCount = new Float64Array(k);
-  const ratings: number[][] = segmentIds.map(() => []);
+  // Per segment: promoters, detractors and responses, as netPromoterScore counts them.
+  const ratings = new Float64Array(k * 3);
   let assigned = 0;
   let totalRevenue = 0;
-  for (let r = 0; r < table.ids.length; r++) {
-    const id = segmentOfRow[r];
-    if (id === null || id === undefined) continue;
-    const f = fCol >= 0 ? table.values[r * width + fCol]! : NaN;
-    const a = aCol >= 0 ? table.values[r * width + aCol]! : NaN;
-    const m = mCol >= 0 ? table.values[r * width + mCol]! : NaN;
+  for (let r = 0; r < rows; r++) {
+    const s = codes[r]!;
+    if (s === KPI_UNASSIGNED) continue;
+    const f = fCol >= 0 ? values[r * width + fCol]! : NaN;
+    const a = aCol >= 0 ? values[r * width + aCol]! : NaN;
+    const m = mCol >= 0 ? values[r * width + mCol]! : NaN;
     const rowRevenue = Number.isFinite(f) && Number.isFinite(a) ? f * a : Number.isFinite(m) ? m : f === 0 ? 0 : NaN;
     assigned++;
     if (Number.isFinite(rowRevenue)) totalRevenue += rowRevenue;
-    const s = index.get(id);
-    if (s === undefined) continue;
+    if (s < 0) continue;
     customers[s]! += 1;
     if (Number.isFinite(rowRevenue)) revenue[s]! += rowRevenue;
     if (Number.isFinite(f) && (Number.isFinite(a) || f === 0)) {
       clvSum[s]! += f === 0 ? 0 : customerLifetimeValue(a, f, years, windowMonths);
       clvCount[s]! += 1;
     }
-    const rating = table.nps?.[r];
-    if (rating !== undefined) ratings[s]!.push(rating);
+    const rating = nps?.[r];
+    if (rating !== undefined && Number.isFinite(rating) && rating >= 0 && rating <= 10) {
+      if (rating >= 9) ratings[s * 3]! += 1;
+      else if (rating <= 6) ratings[s * 3 + 1]! += 1;
+      ratings[s * 3 + 2]! += 1;
+    }
   }
   const result: Record<string, SegmentKpis> = {};
   segmentIds.forEach((id, s) => {
-    const { nps, responses } = netPromoterScore(ratings[s]!);
+    const responses = ratings[s * 3 + 2]!;
     result[id] = {
       customers: customers[s]!,
       customerShare: assigned > 0 ? customers[s]! / assigned : 0,
       revenue: revenue[s]!,
       revenueShare: totalRevenue > 0 ? revenue[s]! / totalRevenue : 0,
       clv: clvCount[s]! > 0 ? clvSum[s]! / clvCount[s]! : 0,
-      nps,
+      nps: responses === 0 ? null : (100 * (ratings[s * 3]! - ratings[s * 3 + 1]!)) / responses,
       npsResponses: responses,
     };
   });

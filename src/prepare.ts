@@ -226,7 +226,7 @@ export function prepare(table: FeatureTable, features: readonly string[], option
     X,
     n,
     d,
-    rows: usable.slice(0, n),
+    rows: n === total ? usable : usable.subarray(0, n),
     imputed,
     medians,
     noRecentOrders: Int32Array.from(noRecent),

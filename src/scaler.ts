@@ -7,47 +7,58 @@ import type { Scaler, ScalerKind } from './types.js';
 import { checkMatrix } from './cluster/nearest.js';
 
 /**
+ * Per-column mean and population standard deviation of `X` (n x d, row-major), in two row-major passes
+ * (one for the sums, one for the squared deviations, which do not cancel catastrophically for large
+ * means). Each column's sums run over the rows in order, as a column-by-column loop would add them.
+ */
+export function columnMoments(X: Float64Array, n: number, d: number): { mean: number[]; sd: number[] } {
+  const sum = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let j = 0; j < d; j++) sum[j] = sum[j]! + X[o + j]!;
+  }
+  const mean = Array.from(sum, (s) => s / n);
+  const m = Float64Array.from(mean);
+  const ss = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let j = 0; j < d; j++) {
+      const t = X[o + j]! - m[j]!;
+      ss[j] = ss[j]! + t * t;
+    }
+  }
+  return { mean, sd: Array.from(ss, (s) => Math.sqrt(s / n)) };
+}
+
+/**
  * Learns per-column offset and scale from `X` (n x d, row-major, no NaN).
  * zscore: offset = mean, scale = population standard deviation; minmax: offset = min, scale = max - min.
- * A constant column gets scale 1 so it maps to 0 instead of dividing by zero.
+ * A constant column gets scale 1 so it maps to 0 instead of dividing by zero. `moments`, when the caller
+ * has them already (`columnMoments` of the same X), saves the z-score's two passes.
  */
-export function fitScaler(X: Float64Array, n: number, d: number, kind: ScalerKind): Scaler {
+export function fitScaler(X: Float64Array, n: number, d: number, kind: ScalerKind, moments?: { mean: number[]; sd: number[] }): Scaler {
   checkMatrix(X, n, d);
   if (n < 1) throw new RangeError('fitScaler needs at least one row');
-  const offset: number[] = [];
-  const scale: number[] = [];
   if (kind === 'zscore') {
-    for (let j = 0; j < d; j++) {
-      let sum = 0;
-      for (let i = 0; i < n; i++) sum += X[i * d + j]!;
-      const mean = sum / n;
-      // Two passes: the sum of squared deviations does not cancel catastrophically for large means.
-      let ss = 0;
-      for (let i = 0; i < n; i++) {
-        const t = X[i * d + j]! - mean;
-        ss += t * t;
-      }
-      const sd = Math.sqrt(ss / n);
-      offset.push(mean);
-      scale.push(sd > 0 ? sd : 1);
-    }
-  } else if (kind === 'minmax') {
-    for (let j = 0; j < d; j++) {
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let i = 0; i < n; i++) {
-        const v = X[i * d + j]!;
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
-      const range = hi - lo;
-      offset.push(lo);
-      scale.push(range > 0 ? range : 1);
-    }
-  } else {
-    throw new RangeError(`unknown scaler kind: ${String(kind)} (expected 'zscore' or 'minmax')`);
+    const { mean, sd } = moments ?? columnMoments(X, n, d);
+    return { kind, offset: [...mean], scale: sd.map((s) => (s > 0 ? s : 1)) };
   }
-  return { kind, offset, scale };
+  if (kind === 'minmax') {
+    const lo = new Float64Array(d).fill(Infinity);
+    const hi = new Float64Array(d).fill(-Infinity);
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      for (let j = 0; j < d; j++) {
+        const v = X[o + j]!;
+        if (v < lo[j]!) lo[j] = v;
+        if (v > hi[j]!) hi[j] = v;
+      }
+    }
+    const offset = Array.from(lo);
+    const scale = Array.from(hi, (h, j) => (h - lo[j]! > 0 ? h - lo[j]! : 1));
+    return { kind, offset, scale };
+  }
+  throw new RangeError(`unknown scaler kind: ${String(kind)} (expected 'zscore' or 'minmax')`);
 }
 
 function checkScaler(s: Scaler, d: number): void {
@@ -61,10 +72,11 @@ export function applyScaler(s: Scaler, X: Float64Array, n: number, d: number): F
   checkMatrix(X, n, d);
   checkScaler(s, d);
   const out = new Float64Array(n * d);
-  for (let j = 0; j < d; j++) {
-    const off = s.offset[j]!;
-    const sc = s.scale[j]!;
-    for (let i = 0; i < n; i++) out[i * d + j] = (X[i * d + j]! - off) / sc;
+  const off = Float64Array.from(s.offset);
+  const sc = Float64Array.from(s.scale);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let j = 0; j < d; j++) out[o + j] = (X[o + j]! - off[j]!) / sc[j]!;
   }
   return out;
 }

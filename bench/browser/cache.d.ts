@@ -1,5 +1,5 @@
 /**
- * The widget's IndexedDB cache as the bench page sees it: rollup resolves this id to the compiled
+ * The widget's modules as the bench page sees them. The IndexedDB cache: rollup resolves this id to the compiled
  * dist/widget/shared/cache.js (the widget is its own TypeScript project, so the bench cannot import its
  * sources). Signatures mirror widget/shared/cache.ts.
  */
@@ -9,4 +9,9 @@ declare module 'bench:widget-cache' {
   export function saveSnapshot(snapshot: Snapshot, dbName?: string): Promise<boolean>;
   export function loadSnapshot(dbName?: string): Promise<Snapshot | null>;
   export function closeCache(dbName?: string): Promise<void>;
+}
+
+/** The fit worker's protocol (dist/widget/explorer/protocol.js), so the bench posts what the explorer posts. */
+declare module 'bench:widget-protocol' {
+  export function packIds(ids: readonly string[]): { ids: string[] } | { idsJoined: { text: string; count: number } };
 }

@@ -5,6 +5,7 @@
  */
 import { closeCache, DEFAULT_DB_NAME, loadSnapshot, saveSnapshot } from 'bench:widget-cache';
 import { paperTable } from '../../src/synthetic.js';
+import { packIds } from 'bench:widget-protocol';
 import type { Snapshot } from '../../src/types.js';
 
 const CITIES = ['Kyiv', 'Brovary', 'Irpin', 'Bucha', 'Fastiv', 'Poltava', 'Kharkiv', 'Dnipro'];
@@ -273,7 +274,9 @@ async function productFit(n: number, k: number | 'auto'): Promise<{ ms: number; 
         else if (e.data.type === 'error') reject(new Error(e.data.message));
       };
       worker.onerror = (e) => reject(new Error(e.message));
-      worker.postMessage({ type: 'fit', table: { ids: table.ids, columns: table.columns, values: table.values, nps: table.nps }, options: { k, method: 'kmeans', seed: 20_240_601 } }, [table.values.buffer]);
+      // The explorer's request (FitController): ids joined into one string, numbers transferred.
+      const request = { type: 'fit', table: { ...packIds(table.ids), columns: table.columns, values: table.values, ...(table.nps ? { nps: table.nps } : {}) }, options: { k, method: 'kmeans', seed: 20_240_601 } };
+      worker.postMessage(request, table.nps ? [table.values.buffer, table.nps.buffer] : [table.values.buffer]);
     });
     stages.push(['model received', Math.round(performance.now() - t)]);
     return { ms: performance.now() - t, k: done.model.k, iterations: done.model.quality.iterations, stages };

@@ -4,7 +4,7 @@
  * and b the lowest mean distance to another cluster; members of singleton clusters score 0. Exact over
  * the rows when n <= maxSample, otherwise exact over a seeded random sample of maxSample rows.
  */
-import { createRng, permutation } from '../random.js';
+import { createRng, sampleIndices } from '../random.js';
 import { checkMatrix } from './nearest.js';
 
 export interface SilhouetteOptions {
@@ -40,31 +40,62 @@ export function silhouette(
     const c = labels[i]!;
     if (!(c >= 0 && c < k)) throw new RangeError(`row ${i} has label ${c}, outside 0..${k - 1}`);
   }
-  const rows = n <= maxSample ? null : permutation(createRng(options.seed), n).slice(0, maxSample).sort();
+  const rows = n <= maxSample ? null : sampleIndices(createRng(options.seed), n, maxSample).sort();
   const m = rows ? rows.length : n;
-  const row = (s: number): number => (rows ? rows[s]! : s);
-  const lab = new Int32Array(m);
   const counts = new Float64Array(k);
+  for (let s = 0; s < m; s++) counts[labels[rows ? rows[s]! : s]!]!++;
+  // The sampled rows grouped by cluster (in sample order within a cluster): cluster c holds positions
+  // start[c]..start[c + 1] - 1 of Y, so each row's distances to one cluster add up in a register.
+  const start = new Int32Array(k + 1);
+  for (let c = 0; c < k; c++) start[c + 1] = start[c]! + counts[c]!;
+  const next = Int32Array.from(start.subarray(0, k));
+  const lab = new Int32Array(m);
   const Y = new Float64Array(m * d);
   for (let s = 0; s < m; s++) {
-    const r = row(s);
-    lab[s] = labels[r]!;
-    counts[labels[r]!]!++;
-    Y.set(X.subarray(r * d, r * d + d), s * d);
+    const r = rows ? rows[s]! : s;
+    const c = labels[r]!;
+    const p = next[c]!++;
+    lab[p] = c;
+    Y.set(X.subarray(r * d, r * d + d), p * d);
   }
-  // sums[s * k + c] = sum of distances from sampled row s to the sampled members of cluster c.
+  // sums[s * k + c] = sum of distances from row s (grouped order) to the members of cluster c. Each pair
+  // once: row i's sum over a cluster accumulates in a local, row j's share goes straight to its slot.
   const sums = new Float64Array(m * k);
   for (let i = 0; i < m; i++) {
     const li = lab[i]!;
-    for (let j = i + 1; j < m; j++) {
-      let q = 0;
-      for (let c = 0; c < d; c++) {
-        const t = Y[i * d + c]! - Y[j * d + c]!;
-        q += t * t;
+    const oi = i * d;
+    for (let c = li; c < k; c++) {
+      const from = c === li ? i + 1 : start[c]!;
+      const to = start[c + 1]!;
+      let acc = 0;
+      if (d === 4) {
+        const y0 = Y[oi]!;
+        const y1 = Y[oi + 1]!;
+        const y2 = Y[oi + 2]!;
+        const y3 = Y[oi + 3]!;
+        for (let j = from; j < to; j++) {
+          const oj = j * 4;
+          const t0 = y0 - Y[oj]!;
+          const t1 = y1 - Y[oj + 1]!;
+          const t2 = y2 - Y[oj + 2]!;
+          const t3 = y3 - Y[oj + 3]!;
+          const dist = Math.sqrt(t0 * t0 + t1 * t1 + (t2 * t2 + t3 * t3));
+          acc += dist;
+          sums[j * k + li] = sums[j * k + li]! + dist;
+        }
+      } else {
+        for (let j = from; j < to; j++) {
+          let q = 0;
+          for (let e = 0; e < d; e++) {
+            const t = Y[oi + e]! - Y[j * d + e]!;
+            q += t * t;
+          }
+          const dist = Math.sqrt(q);
+          acc += dist;
+          sums[j * k + li] = sums[j * k + li]! + dist;
+        }
       }
-      const dist = Math.sqrt(q);
-      sums[i * k + lab[j]!] = sums[i * k + lab[j]!]! + dist;
-      sums[j * k + li] = sums[j * k + li]! + dist;
+      sums[i * k + c] = sums[i * k + c]! + acc;
     }
   }
   let present = 0;

@@ -8,7 +8,7 @@
  * other rows join the nearest centre of the cut.
  */
 import type { DendrogramMerge } from '../types.js';
-import { createRng, permutation } from '../random.js';
+import { createRng, sampleIndices as drawSample } from '../random.js';
 import { assignRows, checkK, checkMatrix } from './nearest.js';
 
 export interface WardOptions {
@@ -213,7 +213,7 @@ export function ward(X: Float64Array, n: number, d: number, options: WardOptions
     sampleIndices = new Uint32Array(n);
     for (let i = 0; i < n; i++) sampleIndices[i] = i;
   } else {
-    sampleIndices = permutation(createRng(seed), n).slice(0, maxPoints).sort();
+    sampleIndices = drawSample(createRng(seed), n, maxPoints).sort();
   }
   const m = sampleIndices.length;
   const Y = new Float64Array(m * d);

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeKpis, customerLifetimeValue, netPromoterScore } from '../../src/kpis.js';
+import { computeKpis, customerLifetimeValue, KPI_OTHER_GROUP, KPI_UNASSIGNED, netPromoterScore } from '../../src/kpis.js';
 import { NO_RECENT_ORDERS } from '../../src/types.js';
 import type { FeatureTable } from '../../src/types.js';
 
@@ -42,6 +42,14 @@ describe('computeKpis', () => {
   test('reports the no-recent-orders group when asked, with zero revenue and CLV', () => {
     const k = computeKpis(table, segmentOfRow, [NO_RECENT_ORDERS]);
     assert.deepEqual(k[NO_RECENT_ORDERS], { customers: 1, customerShare: 0.2, revenue: 0, revenueShare: 0, clv: 0, nps: 100, npsResponses: 1 });
+  });
+
+  test('segments coded as indexes (what fit passes) give the same KPIs as segment ids', () => {
+    const coded = Int16Array.of(0, 0, 0, KPI_OTHER_GROUP, 1, KPI_UNASSIGNED);
+    assert.deepEqual(computeKpis(table, coded, ['a', 'b']), computeKpis(table, segmentOfRow, ['a', 'b']));
+    // Dropping the no-recent-orders row from "assigned" changes every share: the code is read, not ignored.
+    const unassigned = Int16Array.of(0, 0, 0, KPI_UNASSIGNED, 1, KPI_UNASSIGNED);
+    assert.equal(computeKpis(table, unassigned, ['a', 'b']).a!.customerShare, 3 / 4);
   });
 
   test('rejects a negative relationship length or a non-positive window', () => {

@@ -56,6 +56,40 @@ describe('silhouette', () => {
     assert.ok(Math.abs(a.score - exact.score) < 0.05, `${a.score} near ${exact.score}`);
   });
 
+  test('equals the textbook all-pairs computation for 2 to 8 clusters, 4 columns and others', () => {
+    // Reference: every pair of rows in row order, as Rousseeuw defines it (singletons score 0).
+    function reference(X: Float64Array, n: number, d: number, labels: Int32Array, k: number): number {
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        const sums = new Array<number>(k).fill(0);
+        const counts = new Array<number>(k).fill(0);
+        for (let j = 0; j < n; j++) {
+          counts[labels[j]!]!++;
+          if (j === i) continue;
+          let q = 0;
+          for (let c = 0; c < d; c++) q += (X[i * d + c]! - X[j * d + c]!) ** 2;
+          sums[labels[j]!]! += Math.sqrt(q);
+        }
+        const own = labels[i]!;
+        if (counts[own]! <= 1) continue;
+        const a = sums[own]! / (counts[own]! - 1);
+        let b = Infinity;
+        for (let c = 0; c < k; c++) if (c !== own && counts[c]! > 0) b = Math.min(b, sums[c]! / counts[c]!);
+        total += (b - a) / Math.max(a, b);
+      }
+      return total / n;
+    }
+    const rng = createRng(5);
+    for (const [d, k] of [[4, 2], [4, 3], [4, 8], [1, 3], [3, 5], [6, 4]] as const) {
+      const n = 257;
+      const X = Float64Array.from({ length: n * d }, () => rng() * 4);
+      // Clusters of unequal sizes in shuffled order, one of them possibly a singleton or empty.
+      const labels = Int32Array.from({ length: n }, () => Math.min(k - 1, Math.floor(rng() ** 2 * k)));
+      const r = silhouette(X, n, d, labels, k, { seed: 1 });
+      assert.ok(Math.abs(r.score - reference(X, n, d, labels, k)) <= 1e-12, `d = ${d}, k = ${k}: ${r.score}`);
+    }
+  });
+
   test('rejects labels outside 0..k-1, a label count mismatch and NaN', () => {
     const X = Float64Array.of(0, 1, 2);
     assert.throws(() => silhouette(X, 3, 1, Int32Array.of(0, 1, 2), 2, { seed: 1 }), /row 2 has label 2/);

@@ -5,6 +5,7 @@ import { afterEach, describe, it } from './explorer.fixtures.js';
 import type { FitOptions, ProgressEvent } from '../../src/types.js';
 import { FitCancelledError, FitController } from '../../widget/explorer/fit-controller.js';
 import { packIds, unpackIds } from '../../widget/explorer/protocol.js';
+import { joinStrings, lazySplit } from '../../widget/shared/joined.js';
 import { tableWithEdgeRows } from '../fixtures/edge-rows.js';
 
 describe('the fit worker and its controller', () => {
@@ -39,6 +40,31 @@ describe('the fit worker and its controller', () => {
     const fromWorker = await controller.fit(paper, { k: 3, method: 'kmeans', seed: 1 });
     expect(JSON.stringify(fromWorker.assignments)).to.equal(JSON.stringify(fit(paper, { k: 3, method: 'kmeans', seed: 1 }).assignments));
     expect(fromWorker.assignments.some((a) => a.id === 'odd\u001fid')).to.equal(true);
+  });
+
+  it('reads joined ids lazily: length without splitting, any element, iteration and spreading alike', () => {
+    const ids = ['10', '', 'c-3', '44'];
+    const lazy = lazySplit(joinStrings(ids)!, ids.length);
+    expect(lazy.length).to.equal(4);
+    expect(lazy[2]).to.equal('c-3');
+    expect(lazy[9]).to.equal(undefined);
+    expect([...lazy]).to.deep.equal(ids);
+    expect(lazy.map((id) => id.length)).to.deep.equal([2, 0, 3, 2]);
+    expect(Object.keys(lazy)).to.deep.equal(['0', '1', '2', '3']);
+    expect(Array.isArray(lazy)).to.equal(true);
+    expect(() => {
+      lazy[0] = 'x';
+    }).to.throw(TypeError);
+    expect(lazySplit('', 0).length).to.equal(0);
+  });
+
+  it('names a rejected row by its id when the ids crossed as one joined string', async () => {
+    const { table } = paperTable({ n: 60, seed: 4 });
+    table.values[5 * table.columns.length + table.columns.indexOf('satisfaction')] = 9; // outside 1..5
+    controller = new FitController({});
+    const fromWorker = await controller.fit(table, { k: 3, method: 'kmeans', seed: 2 });
+    expect(fromWorker.model.data.rejected.map((r) => r.id)).to.deep.equal([table.ids[5]]);
+    expect(fromWorker.model.data.rejected[0]!.reason).to.contain(table.ids[5]!);
   });
 
   for (const options of [

@@ -3,7 +3,7 @@
  * the table's numbers travel as transferable Float64Arrays, the model comes back as JSON-safe data.
  */
 import type { Assignment, FitOptions, Model, PackedAssignments, ProgressEvent } from '../../src/types.js';
-import { joinStrings, splitStrings } from '../shared/joined.js';
+import { joinStrings, lazySplit } from '../shared/joined.js';
 
 /** Everything of FitOptions that can cross a thread boundary (no callbacks, no signal). */
 export type WorkerFitOptions = Omit<FitOptions, 'onProgress' | 'signal' | 'packed'>;
@@ -24,9 +24,9 @@ export function packIds(ids: readonly string[]): { ids: string[] } | { idsJoined
   return text === null ? { ids: [...ids] } : { idsJoined: { text, count: ids.length } };
 }
 
-/** The ids back from the request (worker side). */
+/** The ids back from the request (worker side); joined ids are split only when one is read (`lazySplit`). */
 export function unpackIds(table: FitRequest['table']): string[] {
-  if (table.idsJoined) return splitStrings(table.idsJoined.text, table.idsJoined.count);
+  if (table.idsJoined) return lazySplit(table.idsJoined.text, table.idsJoined.count);
   return table.ids ?? [];
 }
 
