@@ -223,6 +223,48 @@ function flatten(trees: readonly TreeNode[]): FlatTrees {
 }
 
 /**
+ * The indexes of `values` (no NaN) in ascending order of value, equal values in index order: a stable
+ * LSD radix sort of the doubles' bit patterns, 11 bits a pass. A comparator sort calls back into
+ * JavaScript ~15 times a value; this reads each value six times.
+ */
+export function argsort(values: Float64Array): Int32Array {
+  const m = values.length;
+  const bits = new Uint32Array(values.buffer.slice(values.byteOffset, values.byteOffset + m * 8));
+  // Order-preserving keys: flip the sign bit of positives, every bit of negatives (little-endian words).
+  const lo = new Uint32Array(m);
+  const hi = new Uint32Array(m);
+  for (let i = 0; i < m; i++) {
+    const h = bits[2 * i + 1]!;
+    const negative = h >>> 31 === 1;
+    hi[i] = negative ? ~h >>> 0 : (h | 0x80000000) >>> 0;
+    lo[i] = negative ? ~bits[2 * i]! >>> 0 : bits[2 * i]!;
+  }
+  let order = Int32Array.from({ length: m }, (_, i) => i);
+  let spare = new Int32Array(m);
+  const count = new Int32Array(2048);
+  for (let pass = 0; pass < 6; pass++) {
+    const word = pass < 3 ? lo : hi;
+    const shift = (pass % 3) * 11;
+    count.fill(0);
+    for (let i = 0; i < m; i++) count[(word[i]! >>> shift) & 2047]!++;
+    let sum = 0;
+    for (let b = 0; b < 2048; b++) {
+      const c = count[b]!;
+      count[b] = sum;
+      sum += c;
+    }
+    for (let o = 0; o < m; o++) {
+      const i = order[o]!;
+      spare[count[(word[i]! >>> shift) & 2047]!++] = i;
+    }
+    const t = order;
+    order = spare;
+    spare = t;
+  }
+  return order;
+}
+
+/**
  * Explains a clustering: `X` is n x d in original units, `labels` the segment (0..k-1) of each row.
  */
 export function explainSegments(
@@ -246,12 +288,12 @@ export function explainSegments(
   }
   const m = sampleRows.length;
   const SX = new Float64Array(m * d);
-  for (let i = 0; i < m; i++) SX.set(X.subarray(sampleRows[i]! * d, sampleRows[i]! * d + d), i * d);
+  for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) SX[i * d + j] = X[sampleRows[i]! * d + j]!;
   const sorted: Int32Array[] = [];
+  const column = new Float64Array(m);
   for (let j = 0; j < d; j++) {
-    const idx = Int32Array.from({ length: m }, (_, i) => i);
-    idx.sort((a, b) => SX[a * d + j]! - SX[b * d + j]! || a - b);
-    sorted.push(idx);
+    for (let i = 0; i < m; i++) column[i] = SX[i * d + j]!;
+    sorted.push(argsort(column));
   }
   const all = new Uint8Array(m).fill(1);
 

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { explainSegments, roundThreshold, ruleText } from '../../src/explain.js';
+import { argsort, explainSegments, roundThreshold, ruleText } from '../../src/explain.js';
+import { createRng } from '../../src/random.js';
 
 // Two segments in the corner x > 5, y > 5 and everywhere else.
 const CORNER = [
@@ -124,5 +125,21 @@ describe('ruleText', () => {
   test('renders no paths and an empty path distinctly', () => {
     assert.equal(ruleText([]), 'no rule');
     assert.equal(ruleText([[]]), 'all customers');
+  });
+});
+
+describe('argsort', () => {
+  test('orders indexes by value, equal values by index, as a comparator sort does', () => {
+    const rng = createRng(23);
+    const values = Float64Array.from({ length: 5000 }, (_, i) =>
+      i % 7 === 0 ? Math.floor(rng() * 5) : i % 11 === 0 ? -rng() * 1e6 : i % 13 === 0 ? rng() * 1e-9 : (rng() - 0.5) * 300,
+    );
+    values[1] = Infinity;
+    values[2] = -Infinity;
+    values[3] = Number.MAX_VALUE;
+    values[4] = -Number.MIN_VALUE;
+    const expected = Array.from({ length: values.length }, (_, i) => i).sort((a, b) => values[a]! - values[b]! || a - b);
+    assert.deepEqual(Array.from(argsort(values)), expected);
+    assert.deepEqual(Array.from(argsort(new Float64Array(0))), []);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { median, prepare } from '../../src/prepare.js';
+import { columnMedians, median, prepare } from '../../src/prepare.js';
+import { createRng } from '../../src/random.js';
 import type { FeatureTable } from '../../src/types.js';
 
 const COLUMNS = ['purchase_frequency', 'avg_order_amount', 'distance_km', 'satisfaction'];
@@ -124,5 +125,46 @@ describe('median', () => {
     assert.equal(median([4, 1, 3, 2]), 2.5);
     assert.equal(median([NaN, 7, NaN]), 7);
     assert.ok(Number.isNaN(median([])));
+  });
+});
+
+describe('columnMedians', () => {
+  // The reference: sort the column's values (NaN dropped) and read the middle.
+  function sortedMedian(X: Float64Array, n: number, d: number, c: number): number {
+    const v = Array.from({ length: n }, (_, i) => X[i * d + c]!).filter((x) => x === x).sort((a, b) => a - b);
+    if (v.length === 0) return NaN;
+    const h = v.length >> 1;
+    return v.length % 2 === 1 ? v[h]! : (v[h - 1]! + v[h]!) / 2;
+  }
+  const rng = createRng(17);
+  const n = 100_001; // above the bracketing threshold
+  const columns: [string, (i: number, rows: number) => number][] = [
+    ['continuous', () => rng() * 1000],
+    ['a few integers (ties at the median)', () => 1 + Math.floor(rng() * 5)],
+    ['one value', () => 4],
+    ['a third missing', () => (rng() < 0.33 ? NaN : rng() * 10)],
+    ['ascending', (i) => i],
+    ['descending', (i) => n - i],
+    ['two values only', (i) => (i % 2 === 0 ? 1 : 2)],
+    // Every row the evenly spaced sample reads is huge: the bracket misses and the fallback answers.
+    ['adversarial to the sample', (i, rows) => (Math.floor((Math.ceil((i * 4096) / rows) * rows) / 4096) === i ? 1e9 + i : rng())],
+  ];
+  for (const [name, value] of columns) {
+    test(`is the exact median of a large column: ${name}`, () => {
+      for (const rows of [n, n - 1]) {
+        const d = 2;
+        const X = new Float64Array(rows * d);
+        for (let i = 0; i < rows; i++) {
+          X[i * d] = rng();
+          X[i * d + 1] = value(i, rows);
+        }
+        assert.deepEqual(columnMedians(X, rows, d), [sortedMedian(X, rows, d, 0), sortedMedian(X, rows, d, 1)], `${rows} rows`);
+      }
+    });
+  }
+
+  test('is the exact median of a small column and NaN of an empty one', () => {
+    assert.deepEqual(columnMedians(Float64Array.of(5, 1, NaN, 3, 2, 8), 3, 2), [3.5, 3]);
+    assert.deepEqual(columnMedians(Float64Array.of(NaN, 1), 1, 2), [NaN, 1]);
   });
 });
