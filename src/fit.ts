@@ -71,7 +71,8 @@ export const K_SEARCH_SAMPLE = 20000;
 export const STABILITY_SAMPLE = 100000;
 const SALT_STABILITY_SAMPLE = 505;
 
-interface Clustering {
+/** One clustering of the rows (labels, standardised centres): what the k search hands back per k. */
+export interface Clustering {
   k: number;
   labels: Int32Array;
   /** k x d, standardised. */
@@ -171,8 +172,69 @@ function record(features: readonly string[], values: readonly number[]): Record<
   return Object.fromEntries(features.map((f, j) => [f, values[j]!]));
 }
 
+/**
+ * The k search's work, handed out by `fitSteps`: cluster the n x d standardised sample `Z` with each k of
+ * `ks` and score it by mean silhouette. Plain data (typed arrays and numbers), so it can cross to a worker.
+ */
+export interface KSearchRequest {
+  Z: Float64Array;
+  n: number;
+  d: number;
+  ks: number[];
+  method: Method;
+  seed: number;
+  restarts?: number;
+}
+
+/** One k of a KSearchRequest, scored. */
+export interface KSearchOutcome {
+  k: number;
+  silhouette: number;
+  clustering: Clustering;
+}
+
+/**
+ * Runs (part of) a k search: each k of `request.ks` in turn, the same computation whoever runs it, so a
+ * search split between threads gives the same outcomes, byte for byte, as one thread running it all.
+ * `onK` is called before each k (progress, cancellation).
+ */
+export function searchK(request: KSearchRequest, onK?: (k: number) => void, signal?: FitOptions['signal']): KSearchOutcome[] {
+  const { Z, n, d, method, seed, restarts } = request;
+  return request.ks.map((k) => {
+    onK?.(k);
+    const clustering = cluster(Z, n, d, k, method, seed, restarts, signal);
+    const score = silhouette(Z, n, d, clustering.labels, k, { seed: deriveSeed(seed, SALT_SILHOUETTE), maxSample: SILHOUETTE_SAMPLE }).score;
+    return { k, silhouette: score, clustering };
+  });
+}
+
 /** Fits a segmentation model; see the module comment. Throws RangeError for bad options or data. */
 export function fit(table: FeatureTable, options: FitOptions): FitResult {
+  const steps = fitSteps(table, options);
+  let step = steps.next();
+  while (!step.done) {
+    const request = step.value;
+    const last = request.ks[request.ks.length - 1]!;
+    const outcomes = searchK(
+      request,
+      (k) => {
+        if (options.signal?.aborted) throw abortError();
+        options.onProgress?.({ stage: 'cluster', fraction: 0.1 + (0.45 * (k - 2)) / Math.max(1, last - 1), message: `trying k = ${k}` });
+      },
+      options.signal,
+    );
+    step = steps.next(outcomes);
+  }
+  return step.value;
+}
+
+/**
+ * `fit` as a generator that hands its k search out: for `k: 'auto'` it yields one KSearchRequest and
+ * expects the outcomes of every k in it back (in any order), then returns the FitResult. `fit` answers
+ * with `searchK` on the same thread; the explorer's worker splits the ks between itself and a helper
+ * worker (two cores, about half the search's time). Either way the model is the same, byte for byte.
+ */
+export function* fitSteps(table: FeatureTable, options: FitOptions): Generator<KSearchRequest, FitResult, KSearchOutcome[]> {
   validate(options);
   const { method, seed, signal } = options;
   const features = options.features ?? [...DEFAULT_FEATURES];
@@ -225,14 +287,18 @@ export function fit(table: FeatureTable, options: FitOptions): FitResult {
         kSearchSampleSize = ns;
       }
     }
+    const ks: number[] = [];
+    for (let k = 2; k <= kMax; k++) ks.push(k);
+    const request: KSearchRequest = { Z: Zs, n: ns, d, ks, method, seed, ...(options.restarts !== undefined ? { restarts: options.restarts } : {}) };
+    const outcomes = yield request;
     kSearch = [];
     let best: { c: Clustering; s: number } | null = null;
-    for (let k = 2; k <= kMax; k++) {
-      report('cluster', 0.1 + (0.45 * (k - 2)) / Math.max(1, kMax - 1), `trying k = ${k}`);
-      const c = cluster(Zs, ns, d, k, method, seed, options.restarts, signal);
-      const s = silhouette(Zs, ns, d, c.labels, k, silhouetteOptions).score;
-      kSearch.push({ k, silhouette: s, inertia: c.inertia });
-      if (!best || s > best.s) best = { c, s };
+    for (const k of ks) {
+      const outcome = outcomes.find((o) => o.k === k);
+      if (!outcome) throw new Error(`the k search returned no outcome for k = ${k}`);
+      const c = outcome.clustering;
+      kSearch.push({ k, silhouette: outcome.silhouette, inertia: c.inertia });
+      if (!best || outcome.silhouette > best.s) best = { c, s: outcome.silhouette };
     }
     if (Zs === Z) {
       chosen = best!.c;

@@ -4,7 +4,7 @@ import { paperTable } from '../../src/synthetic.js';
 import { afterEach, describe, it } from './explorer.fixtures.js';
 import type { FitOptions, ProgressEvent } from '../../src/types.js';
 import { FitCancelledError, FitController } from '../../widget/explorer/fit-controller.js';
-import { packIds, unpackIds } from '../../widget/explorer/protocol.js';
+import { packIds, splitKs, unpackIds } from '../../widget/explorer/protocol.js';
 import { joinStrings, lazySplit } from '../../widget/shared/joined.js';
 import { tableWithEdgeRows } from '../fixtures/edge-rows.js';
 
@@ -71,6 +71,7 @@ describe('the fit worker and its controller', () => {
     { k: 3, method: 'kmeans', seed: 7 },
     { k: 'auto', method: 'kmeans', seed: 5, scaler: 'minmax' },
     { k: 3, method: 'ward', seed: 9 },
+    { k: 'auto', method: 'ward', seed: 3 },
   ] satisfies FitOptions[]) {
     it(`produces byte-identical model JSON to fit() in the page (${options.method}, k=${options.k})`, async () => {
       const { table } = paperTable({ n: 800, seed: 21 });
@@ -84,6 +85,32 @@ describe('the fit worker and its controller', () => {
       expect(events.every((e) => e.fraction >= 0 && e.fraction <= 1)).to.equal(true);
     });
   }
+
+  it('splits the k search with a helper worker when there are two cores, with the same model', async () => {
+    const { table } = paperTable({ n: 3000, seed: 6 });
+    const options: FitOptions = { k: 'auto', method: 'kmeans', seed: 6 };
+    const tried: number[] = [];
+    controller = new FitController({
+      onProgress: (e) => {
+        const m = /^trying k = (\d+)$/.exec(e.message ?? '');
+        if (m) tried.push(Number(m[1]));
+      },
+    });
+    const fromWorker = await controller.fit(table, options);
+    expect(JSON.stringify(fromWorker.model)).to.equal(JSON.stringify(fit(table, options).model));
+    expect(fromWorker.model.quality.kSearch!.map((s) => s.k)).to.deep.equal([2, 3, 4, 5, 6, 7, 8]);
+    // This worker reports only the ks it searched itself; the helper searched the others.
+    if ((navigator.hardwareConcurrency ?? 1) >= 2) expect(tried).to.deep.equal(splitKs([2, 3, 4, 5, 6, 7, 8])[1].sort((a, b) => a - b));
+    else expect(tried).to.deep.equal([2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('splits the ks into two shares of about equal cost, every k once', () => {
+    const [a, b] = splitKs([2, 3, 4, 5, 6, 7, 8]);
+    expect([...a, ...b].sort((x, y) => x - y)).to.deep.equal([2, 3, 4, 5, 6, 7, 8]);
+    const cost = (side: number[]): number => side.reduce((s, k) => s + k, 0);
+    expect(Math.abs(cost(a) - cost(b))).to.be.at.most(2);
+    expect(splitKs([2])).to.deep.equal([[2], []]);
+  });
 
   it('leaves the caller table intact after transferring a copy', async () => {
     const { table } = paperTable({ n: 200, seed: 1 });

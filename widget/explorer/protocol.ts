@@ -3,6 +3,7 @@
  * the table's numbers travel as transferable Float64Arrays, the model comes back as JSON-safe data.
  */
 import type { Assignment, FitOptions, Model, PackedAssignments, ProgressEvent } from '../../src/types.js';
+import type { KSearchOutcome, KSearchRequest } from '../../src/fit.js';
 import { joinStrings, lazySplit } from '../shared/joined.js';
 
 /** Everything of FitOptions that can cross a thread boundary (no callbacks, no signal). */
@@ -35,6 +36,29 @@ export function unpackIds(table: FitRequest['table']): string[] {
  * objects cost ~2 s to structured-clone, typed arrays cost nothing to transfer (BENCHMARKS.md).
  */
 export type { PackedAssignments };
+
+/**
+ * Between a fit worker and the helper worker it starts for the k search (`k: 'auto'`): a ping the helper
+ * answers once it runs; then the helper runs `searchK` on its share of the ks and sends the outcomes back,
+ * their typed arrays transferred.
+ */
+export type SearchRequest = { type: 'search'; request: KSearchRequest } | { type: 'ping' };
+export type SearchResponse = { type: 'searched'; outcomes: KSearchOutcome[] } | { type: 'search-error'; message: string } | { type: 'pong' };
+
+/**
+ * The ks split in two by expected cost (a k's search costs about k: k distances per row and iteration),
+ * largest first to the less loaded side; the helper gets the first share.
+ */
+export function splitKs(ks: readonly number[]): [number[], number[]] {
+  const sides: [number[], number[]] = [[], []];
+  const load = [0, 0];
+  for (const k of [...ks].sort((a, b) => b - a)) {
+    const side = load[0]! <= load[1]! ? 0 : 1;
+    sides[side].push(k);
+    load[side]! += k;
+  }
+  return sides;
+}
 
 export type FitResponse =
   | { type: 'progress'; event: ProgressEvent }
