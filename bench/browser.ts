@@ -333,7 +333,7 @@ export async function browserSection(options: BenchOptions, shared: Shared): Pro
   uiNotes.push(...bundles.notes);
   const seconds = (performance.now() - started) / 1000;
   fitNotes.push(
-    "Worker rows: the bench's own module worker (dist/bench/browser/worker.js) builds the same data as Node (bench/data.ts) and times our k-means inside the worker; the product rows post a table to the product's fit-worker bundle (dist/bundle/fit-worker.js) and time until its model comes back, as the explorer does. scikit-learn and ml-kmeans figures come from the fit section of the same run.",
+    "Worker rows: the bench's own module worker (dist/bench/browser/worker.js) builds the same data as Node (bench/data.ts) and times our k-means inside the worker; the product rows post a table to the product's fit-worker bundle (dist/bundle/fit-worker.js) and time until its model comes back, as the explorer does (ids joined into one string, numbers transferred; for k = auto the worker starts one helper worker, the same script, and splits the k search with it, so two cores share the search; the model is byte-identical to one thread's). scikit-learn and ml-kmeans figures come from the fit section of the same run.",
   );
   return [
     { id: 'browser-fit', title: 'Fit in a Chromium Web Worker', rows: fitRows, notes: fitNotes, seconds },
