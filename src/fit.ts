@@ -208,33 +208,77 @@ export function searchK(request: KSearchRequest, onK?: (k: number) => void, sign
   });
 }
 
+/**
+ * The holdout check's re-fit (see the module comment), handed out by `fitSteps`: cluster the training rows
+ * with k as the full fit did, then label the held-out rows with the nearest of those centres.
+ */
+export interface HoldoutRequest {
+  /** trainingSize x d and holdoutSize x d, standardised. */
+  train: Float64Array;
+  trainingSize: number;
+  held: Float64Array;
+  holdoutSize: number;
+  d: number;
+  k: number;
+  method: Method;
+  seed: number;
+  restarts?: number;
+}
+
+/** The held-out rows' labels from the training rows' clustering; null when those have fewer than k distinct rows. */
+export function holdoutLabels(request: HoldoutRequest, signal?: FitOptions['signal']): Int32Array | null {
+  const { train, trainingSize, held, holdoutSize, d, k, method, seed, restarts } = request;
+  if (countDistinctRows(train, trainingSize, d, k) < k) return null;
+  const part = cluster(train, trainingSize, d, k, method, seed, restarts, signal);
+  return nearestCentroid(held, holdoutSize, d, part.centroids, k).labels;
+}
+
+/**
+ * What `fitSteps` hands out. 'search': answer with the KSearchOutcome of every k asked. 'holdout': the
+ * re-fit may start now (answer undefined) and run while the fit names, scores and explains the segments;
+ * 'holdout-result' then asks for its labels (answer `holdoutLabels` of that request).
+ */
+export type FitStep = { kind: 'search'; request: KSearchRequest } | { kind: 'holdout'; request: HoldoutRequest } | { kind: 'holdout-result' };
+export type FitStepAnswer = KSearchOutcome[] | Int32Array | null | undefined;
+
 /** Fits a segmentation model; see the module comment. Throws RangeError for bad options or data. */
 export function fit(table: FeatureTable, options: FitOptions): FitResult {
   const steps = fitSteps(table, options);
   let step = steps.next();
+  let holdout: HoldoutRequest | null = null;
   while (!step.done) {
-    const request = step.value;
-    const last = request.ks[request.ks.length - 1]!;
-    const outcomes = searchK(
-      request,
-      (k) => {
-        if (options.signal?.aborted) throw abortError();
-        options.onProgress?.({ stage: 'cluster', fraction: 0.1 + (0.45 * (k - 2)) / Math.max(1, last - 1), message: `trying k = ${k}` });
-      },
-      options.signal,
-    );
-    step = steps.next(outcomes);
+    const next = step.value;
+    let answer: FitStepAnswer;
+    if (next.kind === 'search') {
+      const last = next.request.ks[next.request.ks.length - 1]!;
+      answer = searchK(
+        next.request,
+        (k) => {
+          if (options.signal?.aborted) throw abortError();
+          options.onProgress?.({ stage: 'cluster', fraction: 0.1 + (0.45 * (k - 2)) / Math.max(1, last - 1), message: `trying k = ${k}` });
+        },
+        options.signal,
+      );
+    } else if (next.kind === 'holdout') {
+      // One thread: run it when its result is asked for, so the stages' progress reads in order.
+      holdout = next.request;
+    } else {
+      answer = holdoutLabels(holdout!, options.signal);
+      holdout = null;
+    }
+    step = steps.next(answer);
   }
   return step.value;
 }
 
 /**
- * `fit` as a generator that hands its k search out: for `k: 'auto'` it yields one KSearchRequest and
- * expects the outcomes of every k in it back (in any order), then returns the FitResult. `fit` answers
- * with `searchK` on the same thread; the explorer's worker splits the ks between itself and a helper
- * worker (two cores, about half the search's time). Either way the model is the same, byte for byte.
+ * `fit` as a generator that hands its parallel work out (FitStep): for `k: 'auto'` the k search (the
+ * outcomes of every k asked, in any order), and the holdout check's re-fit, which may run while the fit
+ * goes on; then it returns the FitResult. `fit` answers each step on its own thread; the explorer's worker
+ * shares the k search with a helper worker and gives it the re-fit (two cores). Either way the model is
+ * the same, byte for byte.
  */
-export function* fitSteps(table: FeatureTable, options: FitOptions): Generator<KSearchRequest, FitResult, KSearchOutcome[]> {
+export function* fitSteps(table: FeatureTable, options: FitOptions): Generator<FitStep, FitResult, FitStepAnswer> {
   validate(options);
   const { method, seed, signal } = options;
   const features = options.features ?? [...DEFAULT_FEATURES];
@@ -290,7 +334,7 @@ export function* fitSteps(table: FeatureTable, options: FitOptions): Generator<K
     const ks: number[] = [];
     for (let k = 2; k <= kMax; k++) ks.push(k);
     const request: KSearchRequest = { Z: Zs, n: ns, d, ks, method, seed, ...(options.restarts !== undefined ? { restarts: options.restarts } : {}) };
-    const outcomes = yield request;
+    const outcomes = (yield { kind: 'search', request }) as KSearchOutcome[];
     kSearch = [];
     let best: { c: Clustering; s: number } | null = null;
     for (const k of ks) {
@@ -317,6 +361,35 @@ export function* fitSteps(table: FeatureTable, options: FitOptions): Generator<K
     chosen = cluster(Z, n, d, options.k, method, seed, options.restarts, signal);
   }
   const k = chosen.k;
+
+  // The holdout check's split (Training/Holdout), handed out now so its re-fit can run alongside naming,
+  // scoring and explaining. Large tables: the split is drawn inside a seeded sample (STABILITY_SAMPLE rows).
+  let holdoutPlan: { held: Uint32Array; holdoutSize: number; trainingSize: number } | null = null;
+  {
+    const pool = n > STABILITY_SAMPLE ? sampleIndices(createRng(deriveSeed(seed, SALT_STABILITY_SAMPLE)), n, STABILITY_SAMPLE) : null;
+    const m = pool ? pool.length : n;
+    const holdoutSize = Math.round(m * holdout);
+    const trainingSize = m - holdoutSize;
+    if (holdoutSize >= 1 && trainingSize >= k) {
+      const local = permutation(createRng(deriveSeed(seed, SALT_HOLDOUT)), m);
+      const perm = pool ? Uint32Array.from(local, (i) => pool[i]!) : local;
+      const held = Uint32Array.from(perm.subarray(0, holdoutSize)).sort();
+      const train = Uint32Array.from(perm.subarray(holdoutSize)).sort();
+      const request: HoldoutRequest = {
+        train: rowsOf(Z, d, train),
+        trainingSize,
+        held: rowsOf(Z, d, held),
+        holdoutSize,
+        d,
+        k,
+        method,
+        seed,
+        ...(options.restarts !== undefined ? { restarts: options.restarts } : {}),
+      };
+      yield { kind: 'holdout', request };
+      holdoutPlan = { held, holdoutSize, trainingSize };
+    }
+  }
 
   report('name', 0.65);
   const original = new Float64Array(k * d);
@@ -390,30 +463,16 @@ export function* fitSteps(table: FeatureTable, options: FitOptions): Generator<K
   const explanation = explainSegments(X, n, d, features, labels, k, { seed: deriveSeed(seed, SALT_EXPLAIN) });
 
   let stability: ModelQuality['stability'];
-  // Large tables: the split is drawn inside a seeded sample (STABILITY_SAMPLE rows), not the whole table.
-  const pool =
-    n > STABILITY_SAMPLE
-      ? sampleIndices(createRng(deriveSeed(seed, SALT_STABILITY_SAMPLE)), n, STABILITY_SAMPLE)
-      : null;
-  const m = pool ? pool.length : n;
-  const holdoutSize = Math.round(m * holdout);
-  const trainingSize = m - holdoutSize;
-  if (holdoutSize >= 1 && trainingSize >= k) {
-    report('stability', 0.85, `training ${trainingSize}, holdout ${holdoutSize}`);
-    const local = permutation(createRng(deriveSeed(seed, SALT_HOLDOUT)), m);
-    const perm = pool ? Uint32Array.from(local, (i) => pool[i]!) : local;
-    const held = Uint32Array.from(perm.subarray(0, holdoutSize)).sort();
-    const train = Uint32Array.from(perm.subarray(holdoutSize)).sort();
-    const Ztrain = rowsOf(Z, d, train);
-    if (countDistinctRows(Ztrain, trainingSize, d, k) >= k) {
-      const part = cluster(Ztrain, trainingSize, d, k, method, seed, options.restarts, signal);
-      const predicted = nearestCentroid(rowsOf(Z, d, held), holdoutSize, d, part.centroids, k).labels;
-      const reference = Int32Array.from(held, (i) => labels[i]!);
+  if (holdoutPlan) {
+    report('stability', 0.85, `training ${holdoutPlan.trainingSize}, holdout ${holdoutPlan.holdoutSize}`);
+    const predicted = (yield { kind: 'holdout-result' }) as Int32Array | null;
+    if (predicted) {
+      const reference = Int32Array.from(holdoutPlan.held, (i) => labels[i]!);
       stability = {
         ari: adjustedRandIndex(reference, predicted),
         agreement: matchLabels(reference, predicted, k).agreement,
-        holdoutSize,
-        trainingSize,
+        holdoutSize: holdoutPlan.holdoutSize,
+        trainingSize: holdoutPlan.trainingSize,
       };
     }
   }

@@ -3,7 +3,7 @@
  * the table's numbers travel as transferable Float64Arrays, the model comes back as JSON-safe data.
  */
 import type { Assignment, FitOptions, Model, PackedAssignments, ProgressEvent } from '../../src/types.js';
-import type { KSearchOutcome, KSearchRequest } from '../../src/fit.js';
+import type { HoldoutRequest, KSearchOutcome, KSearchRequest } from '../../src/fit.js';
 import { joinStrings, lazySplit } from '../shared/joined.js';
 
 /** Everything of FitOptions that can cross a thread boundary (no callbacks, no signal). */
@@ -38,12 +38,16 @@ export function unpackIds(table: FitRequest['table']): string[] {
 export type { PackedAssignments };
 
 /**
- * Between a fit worker and the helper worker it starts for the k search (`k: 'auto'`): a ping the helper
- * answers once it runs; then the helper runs `searchK` on its share of the ks and sends the outcomes back,
- * their typed arrays transferred.
+ * Between a fit worker and the helper worker it starts for `k: 'auto'`: a ping the helper answers once it
+ * runs; then the helper runs `searchK` on its share of the ks and sends the outcomes back (typed arrays
+ * transferred), and later the holdout check's re-fit (`holdoutLabels`).
  */
-export type SearchRequest = { type: 'search'; request: KSearchRequest } | { type: 'ping' };
-export type SearchResponse = { type: 'searched'; outcomes: KSearchOutcome[] } | { type: 'search-error'; message: string } | { type: 'pong' };
+export type SearchRequest = { type: 'search'; request: KSearchRequest } | { type: 'holdout'; request: HoldoutRequest } | { type: 'ping' };
+export type SearchResponse =
+  | { type: 'searched'; outcomes: KSearchOutcome[] }
+  | { type: 'holdout-labels'; labels: Int32Array | null }
+  | { type: 'search-error'; message: string }
+  | { type: 'pong' };
 
 /**
  * The ks split in two by expected cost (a k's search costs about k: k distances per row and iteration),
