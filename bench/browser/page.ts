@@ -258,7 +258,7 @@ async function workerRelease(): Promise<unknown> {
 }
 
 /** The product's worker (dist/bundle/fit-worker.js) through its protocol: postMessage -> 'done'. */
-async function productFit(n: number, k: number | 'auto'): Promise<{ ms: number; k: number; iterations: number; stages: [string, number][] }> {
+async function productFit(n: number, k: number | 'auto', helper = true): Promise<{ ms: number; k: number; iterations: number; stages: [string, number][] }> {
   const { table } = paperTable({ n, seed: 20_240_601, noise: 0.5 });
   const worker = new Worker('/dist/bundle/fit-worker.js', { type: 'module' });
   try {
@@ -275,7 +275,7 @@ async function productFit(n: number, k: number | 'auto'): Promise<{ ms: number; 
       };
       worker.onerror = (e) => reject(new Error(e.message));
       // The explorer's request (FitController): ids joined into one string, numbers transferred.
-      const request = { type: 'fit', table: { ...packIds(table.ids), columns: table.columns, values: table.values, ...(table.nps ? { nps: table.nps } : {}) }, options: { k, method: 'kmeans', seed: 20_240_601 } };
+      const request = { type: 'fit', table: { ...packIds(table.ids), columns: table.columns, values: table.values, ...(table.nps ? { nps: table.nps } : {}) }, options: { k, method: 'kmeans', seed: 20_240_601 }, helper };
       worker.postMessage(request, table.nps ? [table.values.buffer, table.nps.buffer] : [table.values.buffer]);
     });
     stages.push(['model received', Math.round(performance.now() - t)]);

@@ -149,7 +149,7 @@ async function search(request: KSearchRequest, helper: Helper | null, onProgress
 }
 
 async function runFit(request: FitRequest): Promise<void> {
-  const helper = startHelper(request.options, request.table.values.length / Math.max(1, request.table.columns.length));
+  const helper = request.helper === false ? null : startHelper(request.options, request.table.values.length / Math.max(1, request.table.columns.length));
   // One turn of the event loop lets the helper's script fetch start before the synchronous steps.
   if (helper) await new Promise((resolve) => setTimeout(resolve, 0));
   try {

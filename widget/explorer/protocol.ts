@@ -17,6 +17,8 @@ export interface FitRequest {
    */
   table: { ids?: string[]; idsJoined?: { text: string; count: number }; columns: string[]; values: Float64Array; nps?: Float64Array };
   options: WorkerFitOptions;
+  /** false: the worker does all the work itself, starting no helper worker (default true; see fit-worker.ts). */
+  helper?: boolean;
 }
 
 /** The request's form of the ids (page side). */
