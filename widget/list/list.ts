@@ -20,11 +20,20 @@ import { listStyles } from './list.styles.js';
 /** Fixed row height (px): virtual scrolling depends on it. */
 export const ROW_HEIGHT = 44;
 /**
- * Rows rendered above and below the visible window (176 px each way): enough to cover a wheel step
- * while the next frame renders. Every rendered row is styled, laid out and painted again when a fast
- * scroll reaches new rows, so a larger margin costs every such frame (8 rendered 29 rows for 13 seen).
+ * Rows rendered beyond the visible window in the direction of scrolling (176 px): enough to cover a wheel
+ * step while the next frame renders. Every rendered row is styled, laid out and painted again when a fast
+ * scroll reaches new rows, so a larger margin costs every such frame (8 each way rendered 29 rows for 13
+ * seen); behind the scroll, where rows only leave the view, `OVERSCAN_BEHIND` rows are kept.
  */
 export const OVERSCAN = 4;
+/** Rows kept beyond the visible window against the direction of scrolling (covers a small reversal). */
+export const OVERSCAN_BEHIND = 1;
+/**
+ * After a scroll step longer than the viewport (a fling, a scrollbar drag, End), the next step lands past
+ * any overscan too, so only the rows in view are rendered; this long after the last such step the overscan
+ * is rendered again.
+ */
+export const OVERSCAN_SETTLE_MS = 120;
 const DEFAULT_VIEWPORT = 560;
 
 type LoadState = 'idle' | 'loading' | 'ready' | 'error';
@@ -84,6 +93,11 @@ export class SmartSegmentList extends LitElement {
 
   @state() private _sort: SortState | null = null;
   @state() private _scrollTop = 0;
+  /** The last scroll went up: the overscan goes above the visible rows (else below). */
+  private _scrollingUp = false;
+  /** The last scroll step was longer than the viewport: no overscan until it settles. */
+  private _leaping = false;
+  private _settle: ReturnType<typeof setTimeout> | undefined;
   @state() private _viewport = DEFAULT_VIEWPORT;
   @state() private _load: LoadState = 'idle';
   @state() private _error = '';
@@ -115,6 +129,7 @@ export class SmartSegmentList extends LitElement {
     this._resize?.disconnect();
     this._resize = null;
     this._abort?.abort();
+    clearTimeout(this._settle);
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -143,6 +158,8 @@ export class SmartSegmentList extends LitElement {
     }
     if (changed.has('segment') || changed.has('query')) {
       this._scrollTop = 0;
+      this._scrollingUp = false;
+      this._leaping = false;
       if (this._scroller) this._scroller.scrollTop = 0;
     }
   }
@@ -367,10 +384,15 @@ export class SmartSegmentList extends LitElement {
         <button class="button" type="button" @click=${this._onClearFilters}>${tr('list.clearFilters')}</button>
       </div>`;
     }
-    // The header row takes one row height at the top of the scroll area.
-    const bodyTop = Math.max(0, this._scrollTop - ROW_HEIGHT);
-    const start = Math.max(0, Math.floor(bodyTop / ROW_HEIGHT) - OVERSCAN);
-    const end = Math.min(count, Math.ceil((bodyTop + this._viewport) / ROW_HEIGHT) + OVERSCAN);
+    // The sticky header row covers one row height at the top of the viewport, so the body rows in view
+    // span [scrollTop, scrollTop + viewport - header) in the body's coordinates.
+    const first = Math.floor(this._scrollTop / ROW_HEIGHT);
+    const last = Math.ceil((this._scrollTop + this._viewport - ROW_HEIGHT) / ROW_HEIGHT);
+    const ahead = this._leaping ? 0 : OVERSCAN;
+    const behind = this._leaping ? 0 : OVERSCAN_BEHIND;
+    const up = this._scrollingUp;
+    const start = Math.max(0, first - (up ? ahead : behind));
+    const end = Math.min(count, last + (up ? behind : ahead));
     const rows: TemplateResult[] = [];
     for (let position = start; position < end; position += 1) rows.push(this._renderRow(position, columns));
     return html`<div
@@ -457,7 +479,18 @@ export class SmartSegmentList extends LitElement {
   }
 
   private _onScroll(event: Event): void {
-    this._scrollTop = (event.target as HTMLElement).scrollTop;
+    const scrollTop = (event.target as HTMLElement).scrollTop;
+    const step = scrollTop - this._scrollTop;
+    if (step !== 0) this._scrollingUp = step < 0;
+    this._leaping = Math.abs(step) > this._viewport;
+    clearTimeout(this._settle);
+    if (this._leaping) {
+      this._settle = setTimeout(() => {
+        this._leaping = false;
+        this.requestUpdate();
+      }, OVERSCAN_SETTLE_MS);
+    }
+    this._scrollTop = scrollTop;
   }
 
   private _onExport(): void {
