@@ -226,6 +226,29 @@ describe('smart-segment-list', () => {
     expect(Boolean(header(el, "Ім'я"))).to.equal(true);
     await expect(el).to.be.accessible();
   });
+
+  it('re-renders the toolbar and the header when its lang changes, and keeps them current while scrolling', async () => {
+    const el = await listOf(makeSnapshot(200));
+    const scroller = root(el).querySelector('.scroller') as HTMLElement;
+    scroller.scrollTop = ROW_HEIGHT * 100;
+    await waitUntil(() => bodyRows(el).some((r) => r.getAttribute('aria-rowindex') === '102'), 'row 100 was not rendered');
+    el.setAttribute('lang', 'uk');
+    await waitUntil(() => summary(el) === 'Показано 200 з 200', 'the toolbar kept its English text');
+    expect(Boolean(header(el, "Ім'я"))).to.equal(true);
+    // Sorting and filtering still reach the header and the toolbar after scrolling.
+    (header(el, "Ім'я").querySelector('button') as HTMLButtonElement).click();
+    await el.updateComplete;
+    expect(header(el, "Ім'я").getAttribute('aria-sort')).to.equal('ascending');
+    const loyal = [...root(el).querySelectorAll('.chip')][1] as HTMLButtonElement;
+    loyal.click();
+    await el.updateComplete;
+    expect(summary(el)).to.equal('Показано 50 з 200');
+    expect(loyal.getAttribute('aria-pressed')).to.equal('true');
+    el.setAttribute('lang', 'en');
+    await waitUntil(() => summary(el) === 'Showing 50 of 200', 'the toolbar kept its Ukrainian text');
+    expect(header(el, 'Name').getAttribute('aria-sort')).to.equal('ascending');
+    await expect(el).to.be.accessible();
+  });
 });
 
 describe('smart-segment-list (fetching)', () => {

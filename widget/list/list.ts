@@ -1,6 +1,7 @@
 import { LitElement, html } from 'lit';
 import type { PropertyValues, TemplateResult } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
+import { guard } from 'lit/directives/guard.js';
 import type { Model, Snapshot } from '../../src/types.js';
 import { DEFAULT_FEATURES, NO_RECENT_ORDERS } from '../../src/types.js';
 import { ApiClient } from '../shared/api.js';
@@ -300,7 +301,8 @@ export class SmartSegmentList extends LitElement {
       return html`<div part="base" class="base"><div class="state" role="status">${tr('list.empty')}</div></div>`;
     }
     return html`<div part="base" class="base">
-      ${this._renderToolbar()} ${this._renderTable()}
+      ${guard([this._data, this._rows, this._counts, this._labels, this.segment, this.query, this._i18n.locale], () => this._renderToolbar())}
+      ${this._renderTable()}
     </div>`;
   }
 
@@ -411,9 +413,13 @@ export class SmartSegmentList extends LitElement {
         style="--_columns:${template};--_row-height:${ROW_HEIGHT}px"
       >
         <div class="head" role="rowgroup">
-          <div class="row" role="row" aria-rowindex="1">${columns.map((column) => this._renderHeader(column))}</div>
+          <div class="row" role="row" aria-rowindex="1">
+            ${guard([columns.map((column) => `${column.key}\u0000${column.label}`).join('\n'), this._sort], () => columns.map((column) => this._renderHeader(column)))}
+          </div>
         </div>
-        <div class="body" role="rowgroup" style="height:${count * ROW_HEIGHT}px">${rows}</div>
+        <div class="body" role="rowgroup" style="height:${count * ROW_HEIGHT}px">
+          <div class="window" style="transform:translateY(${start * ROW_HEIGHT}px)">${rows}</div>
+        </div>
       </div>
     </div>`;
   }
@@ -438,7 +444,7 @@ export class SmartSegmentList extends LitElement {
     const display = this._label(segment);
     const name = data.name(row) || snapshot.emails[row] || id;
     const href = this.contactHref ? this.contactHref.replace('{id}', encodeURIComponent(id)) : '';
-    return html`<div class="row" role="row" aria-rowindex=${position + 2} style="transform:translateY(${position * ROW_HEIGHT}px)">
+    return html`<div class="row" role="row" aria-rowindex=${position + 2}>
       <div class="cell" role="cell">${href ? html`<a class="name" href=${href}>${name}</a>` : name}</div>
       <div class="cell" role="cell">${snapshot.emails[row]}</div>
       <div class="cell" role="cell">${snapshot.cities[row]}</div>
