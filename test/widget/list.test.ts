@@ -227,7 +227,7 @@ describe('smart-segment-list', () => {
     await expect(el).to.be.accessible();
   });
 
-  it('re-renders the toolbar and the header when its lang changes, and keeps them current while scrolling', async () => {
+  it('re-renders the toolbar, the header and the segment labels when its lang changes, and keeps them current while scrolling', async () => {
     const el = await listOf(makeSnapshot(200));
     const scroller = root(el).querySelector('.scroller') as HTMLElement;
     scroller.scrollTop = ROW_HEIGHT * 100;
@@ -235,6 +235,8 @@ describe('smart-segment-list', () => {
     el.setAttribute('lang', 'uk');
     await waitUntil(() => summary(el) === 'Показано 200 з 200', 'the toolbar kept its English text');
     expect(Boolean(header(el, "Ім'я"))).to.equal(true);
+    expect(chip(el, 'Лояльні').textContent!.replace(/\s+/g, ' ').trim()).to.equal('Лояльні 50');
+    expect(bodyRows(el).some((r) => cellsOf(r)[3] === 'Лояльні')).to.equal(true);
     // Sorting and filtering still reach the header and the toolbar after scrolling.
     (header(el, "Ім'я").querySelector('button') as HTMLButtonElement).click();
     await el.updateComplete;

@@ -112,6 +112,8 @@ export class SmartSegmentList extends LitElement {
   private _rows: Int32Array = new Int32Array(0);
   private _counts = new Map<string, number>();
   private _labels = new Map<string, SegmentDisplay>();
+  /** The locale `_labels` were made in (a `lang` change re-makes them). */
+  private _labelsLocale = '';
   private _resize: ResizeObserver | null = null;
   private _abort: AbortController | null = null;
 
@@ -145,7 +147,8 @@ export class SmartSegmentList extends LitElement {
       this._data = snapshot ? new ListModel(snapshot, this.assignments) : null;
       this._counts = this._data ? this._data.counts() : new Map();
     }
-    if (dataChanged || changed.has('model') || changed.has('_fetchedModel' as keyof SmartSegmentList)) {
+    if (dataChanged || changed.has('model') || changed.has('_fetchedModel' as keyof SmartSegmentList) || this._labelsLocale !== this._i18n.locale) {
+      this._labelsLocale = this._i18n.locale;
       this._labels = new Map();
       for (const id of this._segmentIds(model)) this._labels.set(id, displaySegmentId(id, model, this._i18n.locale));
     }
