@@ -307,21 +307,19 @@ function writeSnapshot(metaStore: Store, blockStore: Store, snapshot: Snapshot):
   };
   track(blockStore.clear());
   // Values then nps first, so each is one run of doubles from a known offset; then the string blocks.
-  const numbers = new BlobParts();
+  const parts = new BlobParts();
   const values = new Float64Array(rows * width);
   for (let i = 0; i < values.length; i += 1) {
     const v = snapshot.values[i];
     values[i] = v === null || v === undefined ? Number.NaN : v;
   }
-  numbers.add(values);
+  parts.add(values);
   const nps = new Float64Array(rows);
   for (let i = 0; i < rows; i += 1) {
     const v = snapshot.nps[i];
     nps[i] = v === null || v === undefined ? Number.NaN : v;
   }
-  numbers.add(nps);
-  const strings = new BlobParts();
-  strings.size = numbers.size;
+  parts.add(nps);
   const encoder = new TextEncoder();
   const stored: StoredBlock[] = [];
   for (let b = 0; b < blocks; b += 1) {
@@ -329,9 +327,9 @@ function writeSnapshot(metaStore: Store, blockStore: Store, snapshot: Snapshot):
     const end = Math.min(rows, start + BLOCK_ROWS);
     const encoded = {} as Record<StringColumn, EncodedColumn>;
     for (const column of STRING_COLUMNS) encoded[column] = encodeColumn((snapshot[column] ?? []).slice(start, end));
-    stored.push({ rows: end - start, columns: packStrings(strings, encoded, encoder) });
+    stored.push({ rows: end - start, columns: packStrings(parts, encoded, encoder) });
   }
-  const record: StoredSnapshot = { rows, width, data: new Blob([...numbers.parts, ...strings.parts]), blocks: stored };
+  const record: StoredSnapshot = { rows, width, data: new Blob(parts.parts), blocks: stored };
   track(blockStore.put(record, SNAPSHOT_KEY));
   const meta: SnapshotMeta = {
     format: BLOCK_FORMAT,
