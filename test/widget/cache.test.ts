@@ -1,5 +1,6 @@
 import { expect } from '@open-wc/testing';
-import { applyDelta, BLOCK_ROWS, closeCache, encodeColumn, loadModel, loadSnapshot, saveModel, saveSnapshot, setCacheErrorHandler } from '../../widget/shared/cache.js';
+import { applyDelta, BLOCK_ROWS, closeCache, defineLazy, encodeColumn, loadModel, loadSnapshot, saveModel, saveSnapshot, setCacheErrorHandler } from '../../widget/shared/cache.js';
+import { ListModel } from '../../widget/list/list-model.js';
 import { loadSnapshotCacheFirst } from '../../widget/shared/snapshot-source.js';
 import { ApiClient } from '../../widget/shared/api.js';
 import type { Snapshot, SnapshotDelta } from '../../src/types.js';
@@ -88,6 +89,105 @@ describe('snapshot cache (IndexedDB)', () => {
       expect(loaded[column], column).to.deep.equal(snapshot[column]);
     }
     await closeCache(db);
+  });
+
+  it('gives back display columns decoded on first read that behave as the arrays saved, for every access', async () => {
+    const db = freshDb();
+    const snapshot = makeSnapshot(BLOCK_ROWS + 7);
+    snapshot.emails[3] = 'odd\u001fname@example.com'; // a value holding the separator: stored as it is
+    snapshot.cities[BLOCK_ROWS + 1] = 'Бровари';
+    expect(await saveSnapshot(snapshot, db)).to.equal(true);
+    await closeCache(db);
+    const display = ['firstnames', 'lastnames', 'emails', 'cities', 'countries', 'segments'] as const;
+    const load = async () => (await loadSnapshot(db))!;
+
+    // Index and length first, as the list's rows read them.
+    let loaded = await load();
+    // ids are decoded by the load; the display columns only when first read.
+    expect(Object.getOwnPropertyDescriptor(loaded, 'ids')).to.have.property('value');
+    for (const column of display) expect(Object.getOwnPropertyDescriptor(loaded, column), column).to.have.property('get');
+    expect(loaded.emails[BLOCK_ROWS + 6]).to.equal(snapshot.emails[BLOCK_ROWS + 6]);
+    expect(loaded.emails[3]).to.equal('odd\u001fname@example.com');
+    expect(loaded.cities.length).to.equal(BLOCK_ROWS + 7);
+    expect(loaded.cities[BLOCK_ROWS + 1]).to.equal('Бровари');
+    // Decoded once: the same array on every read, a plain array like the one saved.
+    expect(loaded.emails).to.equal(loaded.emails);
+    expect(Array.isArray(loaded.emails)).to.equal(true);
+    for (const column of display) {
+      expect(loaded[column], column).to.deep.equal(snapshot[column]);
+      expect(loaded[column].slice(5, 9), column).to.deep.equal(snapshot[column].slice(5, 9));
+      expect(loaded[column].indexOf(snapshot[column][BLOCK_ROWS + 2]!), column).to.equal(snapshot[column].indexOf(snapshot[column][BLOCK_ROWS + 2]!));
+      expect([...loaded[column]].length, column).to.equal(BLOCK_ROWS + 7);
+      expect(loaded[column].map((v) => v.length), column).to.deep.equal(snapshot[column].map((v) => v.length));
+    }
+
+    // Keys, spread, JSON and structured clone (postMessage) see every column, without reading it first.
+    loaded = await load();
+    expect(Object.keys(loaded).sort()).to.deep.equal(Object.keys(snapshot).sort());
+    expect({ ...loaded, values: [] }).to.deep.equal({ ...snapshot, values: [] });
+    loaded = await load();
+    const parsed = JSON.parse(JSON.stringify(loaded)) as Snapshot;
+    expect(parsed.lastnames).to.deep.equal(snapshot.lastnames);
+    loaded = await load();
+    expect(structuredClone(loaded).segments).to.deep.equal(snapshot.segments);
+
+    // Writes: a column replaced before it is read stays replaced; a read column is mutable like any array.
+    loaded = await load();
+    loaded.firstnames = ['replaced'];
+    expect(loaded.firstnames).to.deep.equal(['replaced']);
+    loaded.lastnames.push('pushed');
+    expect(loaded.lastnames.length).to.equal(BLOCK_ROWS + 8);
+    expect(loaded.lastnames.at(-1)).to.equal('pushed');
+    loaded.cities[0] = 'Lviv';
+    expect(loaded.cities[0]).to.equal('Lviv');
+
+    // The views built from a loaded snapshot see the same rows as from the snapshot saved.
+    loaded = await load();
+    const fromLoaded = new ListModel(loaded);
+    const fromSaved = new ListModel(snapshot);
+    expect(Array.from(fromLoaded.filter('loyal', 'contact1'))).to.deep.equal(Array.from(fromSaved.filter('loyal', 'contact1')));
+    expect(Array.from(fromLoaded.sort(fromLoaded.filter('', ''), { key: 'city', direction: 'descending' })).slice(0, 50)).to.deep.equal(
+      Array.from(fromSaved.sort(fromSaved.filter('', ''), { key: 'city', direction: 'descending' })).slice(0, 50),
+    );
+    expect(fromLoaded.name(BLOCK_ROWS + 3)).to.equal(fromSaved.name(BLOCK_ROWS + 3));
+    loaded = await load();
+    const delta: SnapshotDelta = {
+      kind: 'smart-segments-snapshot-delta',
+      version: 1,
+      since: 'e1',
+      etag: 'e2',
+      upserts: { ...makeSnapshot(0), ids: ['1002'], firstnames: ['Ivan'], lastnames: ['Franko'], emails: ['i@example.com'], cities: ['Lviv'], countries: ['Ukraine'], values: [1, 2, 3, 4], nps: [9], segments: ['risky'] },
+      deletes: ['1000'],
+    };
+    const fromCache = applyDelta(loaded, delta);
+    const fromMemory = applyDelta(snapshot, delta);
+    for (const column of display) expect(fromCache[column], column).to.deep.equal(fromMemory[column]);
+    await closeCache(db);
+  });
+
+  it('defines a lazy property that decodes at most once, also on a frozen object', () => {
+    let decodes = 0;
+    const target: { column: string[] } = { column: [] };
+    defineLazy(target, 'column', () => {
+      decodes += 1;
+      return ['a', 'b'];
+    });
+    expect(decodes).to.equal(0);
+    expect(Object.getOwnPropertyDescriptor(target, 'column')!.enumerable).to.equal(true);
+    Object.freeze(target);
+    expect(target.column).to.deep.equal(['a', 'b']);
+    expect(target.column).to.equal(target.column);
+    expect(decodes).to.equal(1);
+    expect(() => {
+      target.column = [];
+    }).to.throw(TypeError);
+    expect(target.column).to.deep.equal(['a', 'b']);
+
+    const open: { column: string[] } = { column: [] };
+    defineLazy(open, 'column', () => ['x']);
+    expect(open.column).to.deep.equal(['x']);
+    // Read once, it is an ordinary data property.
+    expect(Object.getOwnPropertyDescriptor(open, 'column')).to.deep.include({ value: ['x'], writable: true, enumerable: true, configurable: true });
   });
 
   it('treats a snapshot cached in the earlier block layout as not cached', async () => {

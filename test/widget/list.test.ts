@@ -2,7 +2,7 @@ import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import '../../widget/list/list.js';
 import type { SmartSegmentList } from '../../widget/list/list.js';
-import { OVERSCAN, ROW_HEIGHT } from '../../widget/list/list.js';
+import { OVERSCAN, OVERSCAN_BEHIND, ROW_HEIGHT } from '../../widget/list/list.js';
 import type { Snapshot } from '../../src/types.js';
 import { afterEach, describe, it, json, makeModel, makeSnapshot, mockFetch } from './badge-fixtures.js';
 
@@ -156,6 +156,43 @@ describe('smart-segment-list', () => {
     expect(rowBox.bottom).to.be.at.most(box.bottom + ROW_HEIGHT);
   });
 
+  it('renders the overscan in the direction of scrolling, and only the rows in view right after a long jump', async () => {
+    const el = await listOf(makeSnapshot(100_000));
+    const scroller = root(el).querySelector('.scroller') as HTMLElement;
+    // Body rows in view: those not under the sticky header (one row high).
+    const inView = () => {
+      const first = Math.floor(scroller.scrollTop / ROW_HEIGHT);
+      const last = Math.ceil((scroller.scrollTop + scroller.clientHeight - ROW_HEIGHT) / ROW_HEIGHT) - 1;
+      return { first, last };
+    };
+    const positions = () => bodyRows(el).map((r) => Number(r.getAttribute('aria-rowindex')) - 2);
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+    // A jump of many screens (a fling, a scrollbar drag): the next frame lands elsewhere, no overscan.
+    scroller.scrollTop = ROW_HEIGHT * 40_000 + 10;
+    await waitUntil(() => positions().includes(40_000), 'row 40,000 was not rendered');
+    let view = inView();
+    expect(Math.min(...positions())).to.equal(view.first);
+    expect(Math.max(...positions())).to.equal(view.last);
+    // Once it settles, the overscan is rendered below (the direction of the scroll), one row above.
+    await settle();
+    await el.updateComplete;
+    expect(Math.max(...positions())).to.equal(view.last + OVERSCAN);
+    expect(Math.min(...positions())).to.equal(view.first - OVERSCAN_BEHIND);
+
+    // A wheel step up: the overscan moves above the rows in view.
+    scroller.scrollTop -= 100;
+    await waitUntil(() => Math.min(...positions()) === inView().first - OVERSCAN, 'no overscan above after scrolling up');
+    view = inView();
+    expect(Math.max(...positions())).to.equal(view.last + OVERSCAN_BEHIND);
+    // Every row in view is rendered, at its place, with its contact.
+    for (let position = view.first; position <= view.last; position += 1) {
+      const row = bodyRows(el).find((r) => r.getAttribute('aria-rowindex') === String(position + 2))!;
+      expect(cellsOf(row)[1]).to.equal(`contact${position}@example.com`);
+    }
+    await expect(el).to.be.accessible();
+  });
+
   it('exports the filtered rows as RFC 4180 CSV', async () => {
     const snapshot = makeSnapshot(4);
     snapshot.firstnames[0] = 'Olena "Lena"';
@@ -187,6 +224,31 @@ describe('smart-segment-list', () => {
     expect(summary(el)).to.equal('Показано 8 з 8');
     expect(Boolean(chip(el, 'Лояльні'))).to.equal(true);
     expect(Boolean(header(el, "Ім'я"))).to.equal(true);
+    await expect(el).to.be.accessible();
+  });
+
+  it('re-renders the toolbar, the header and the segment labels when its lang changes, and keeps them current while scrolling', async () => {
+    const el = await listOf(makeSnapshot(200));
+    const scroller = root(el).querySelector('.scroller') as HTMLElement;
+    scroller.scrollTop = ROW_HEIGHT * 100;
+    await waitUntil(() => bodyRows(el).some((r) => r.getAttribute('aria-rowindex') === '102'), 'row 100 was not rendered');
+    el.setAttribute('lang', 'uk');
+    await waitUntil(() => summary(el) === 'Показано 200 з 200', 'the toolbar kept its English text');
+    expect(Boolean(header(el, "Ім'я"))).to.equal(true);
+    expect(chip(el, 'Лояльні').textContent!.replace(/\s+/g, ' ').trim()).to.equal('Лояльні 50');
+    expect(bodyRows(el).some((r) => cellsOf(r)[3] === 'Лояльні')).to.equal(true);
+    // Sorting and filtering still reach the header and the toolbar after scrolling.
+    (header(el, "Ім'я").querySelector('button') as HTMLButtonElement).click();
+    await el.updateComplete;
+    expect(header(el, "Ім'я").getAttribute('aria-sort')).to.equal('ascending');
+    const loyal = [...root(el).querySelectorAll('.chip')][1] as HTMLButtonElement;
+    loyal.click();
+    await el.updateComplete;
+    expect(summary(el)).to.equal('Показано 50 з 200');
+    expect(loyal.getAttribute('aria-pressed')).to.equal('true');
+    el.setAttribute('lang', 'en');
+    await waitUntil(() => summary(el) === 'Showing 50 of 200', 'the toolbar kept its Ukrainian text');
+    expect(header(el, 'Name').getAttribute('aria-sort')).to.equal('ascending');
     await expect(el).to.be.accessible();
   });
 });

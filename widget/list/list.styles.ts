@@ -136,11 +136,14 @@ export const listStyles = css`
   .body {
     position: relative;
   }
-  .body .row {
+  /* The rendered rows, stacked, moved as one to the first one's place: no row has a position of its own. */
+  .window {
     position: absolute;
     left: 0;
     right: 0;
     top: 0;
+  }
+  .body .row {
     /* Each row's size is fixed: a row's new text never lays out or repaints any other row. */
     contain: strict;
   }

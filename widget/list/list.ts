@@ -1,6 +1,7 @@
 import { LitElement, html } from 'lit';
 import type { PropertyValues, TemplateResult } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
+import { guard } from 'lit/directives/guard.js';
 import type { Model, Snapshot } from '../../src/types.js';
 import { DEFAULT_FEATURES, NO_RECENT_ORDERS } from '../../src/types.js';
 import { ApiClient } from '../shared/api.js';
@@ -20,11 +21,20 @@ import { listStyles } from './list.styles.js';
 /** Fixed row height (px): virtual scrolling depends on it. */
 export const ROW_HEIGHT = 44;
 /**
- * Rows rendered above and below the visible window (176 px each way): enough to cover a wheel step
- * while the next frame renders. Every rendered row is styled, laid out and painted again when a fast
- * scroll reaches new rows, so a larger margin costs every such frame (8 rendered 29 rows for 13 seen).
+ * Rows rendered beyond the visible window in the direction of scrolling (176 px): enough to cover a wheel
+ * step while the next frame renders. Every rendered row is styled, laid out and painted again when a fast
+ * scroll reaches new rows, so a larger margin costs every such frame (8 each way rendered 29 rows for 13
+ * seen); behind the scroll, where rows only leave the view, `OVERSCAN_BEHIND` rows are kept.
  */
 export const OVERSCAN = 4;
+/** Rows kept beyond the visible window against the direction of scrolling (covers a small reversal). */
+export const OVERSCAN_BEHIND = 1;
+/**
+ * After a scroll step longer than the viewport (a fling, a scrollbar drag, End), the next step lands past
+ * any overscan too, so only the rows in view are rendered; this long after the last such step the overscan
+ * is rendered again.
+ */
+export const OVERSCAN_SETTLE_MS = 120;
 const DEFAULT_VIEWPORT = 560;
 
 type LoadState = 'idle' | 'loading' | 'ready' | 'error';
@@ -84,6 +94,11 @@ export class SmartSegmentList extends LitElement {
 
   @state() private _sort: SortState | null = null;
   @state() private _scrollTop = 0;
+  /** The last scroll went up: the overscan goes above the visible rows (else below). */
+  private _scrollingUp = false;
+  /** The last scroll step was longer than the viewport: no overscan until it settles. */
+  private _leaping = false;
+  private _settle: ReturnType<typeof setTimeout> | undefined;
   @state() private _viewport = DEFAULT_VIEWPORT;
   @state() private _load: LoadState = 'idle';
   @state() private _error = '';
@@ -97,6 +112,8 @@ export class SmartSegmentList extends LitElement {
   private _rows: Int32Array = new Int32Array(0);
   private _counts = new Map<string, number>();
   private _labels = new Map<string, SegmentDisplay>();
+  /** The locale `_labels` were made in (a `lang` change re-makes them). */
+  private _labelsLocale = '';
   private _resize: ResizeObserver | null = null;
   private _abort: AbortController | null = null;
 
@@ -115,6 +132,7 @@ export class SmartSegmentList extends LitElement {
     this._resize?.disconnect();
     this._resize = null;
     this._abort?.abort();
+    clearTimeout(this._settle);
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -129,7 +147,8 @@ export class SmartSegmentList extends LitElement {
       this._data = snapshot ? new ListModel(snapshot, this.assignments) : null;
       this._counts = this._data ? this._data.counts() : new Map();
     }
-    if (dataChanged || changed.has('model') || changed.has('_fetchedModel' as keyof SmartSegmentList)) {
+    if (dataChanged || changed.has('model') || changed.has('_fetchedModel' as keyof SmartSegmentList) || this._labelsLocale !== this._i18n.locale) {
+      this._labelsLocale = this._i18n.locale;
       this._labels = new Map();
       for (const id of this._segmentIds(model)) this._labels.set(id, displaySegmentId(id, model, this._i18n.locale));
     }
@@ -143,6 +162,8 @@ export class SmartSegmentList extends LitElement {
     }
     if (changed.has('segment') || changed.has('query')) {
       this._scrollTop = 0;
+      this._scrollingUp = false;
+      this._leaping = false;
       if (this._scroller) this._scroller.scrollTop = 0;
     }
   }
@@ -283,7 +304,8 @@ export class SmartSegmentList extends LitElement {
       return html`<div part="base" class="base"><div class="state" role="status">${tr('list.empty')}</div></div>`;
     }
     return html`<div part="base" class="base">
-      ${this._renderToolbar()} ${this._renderTable()}
+      ${guard([this._data, this._rows, this._counts, this._labels, this.segment, this.query, this._i18n.locale], () => this._renderToolbar())}
+      ${this._renderTable()}
     </div>`;
   }
 
@@ -367,10 +389,15 @@ export class SmartSegmentList extends LitElement {
         <button class="button" type="button" @click=${this._onClearFilters}>${tr('list.clearFilters')}</button>
       </div>`;
     }
-    // The header row takes one row height at the top of the scroll area.
-    const bodyTop = Math.max(0, this._scrollTop - ROW_HEIGHT);
-    const start = Math.max(0, Math.floor(bodyTop / ROW_HEIGHT) - OVERSCAN);
-    const end = Math.min(count, Math.ceil((bodyTop + this._viewport) / ROW_HEIGHT) + OVERSCAN);
+    // The sticky header row covers one row height at the top of the viewport, so the body rows in view
+    // span [scrollTop, scrollTop + viewport - header) in the body's coordinates.
+    const first = Math.floor(this._scrollTop / ROW_HEIGHT);
+    const last = Math.ceil((this._scrollTop + this._viewport - ROW_HEIGHT) / ROW_HEIGHT);
+    const ahead = this._leaping ? 0 : OVERSCAN;
+    const behind = this._leaping ? 0 : OVERSCAN_BEHIND;
+    const up = this._scrollingUp;
+    const start = Math.max(0, first - (up ? ahead : behind));
+    const end = Math.min(count, last + (up ? behind : ahead));
     const rows: TemplateResult[] = [];
     for (let position = start; position < end; position += 1) rows.push(this._renderRow(position, columns));
     return html`<div
@@ -389,9 +416,13 @@ export class SmartSegmentList extends LitElement {
         style="--_columns:${template};--_row-height:${ROW_HEIGHT}px"
       >
         <div class="head" role="rowgroup">
-          <div class="row" role="row" aria-rowindex="1">${columns.map((column) => this._renderHeader(column))}</div>
+          <div class="row" role="row" aria-rowindex="1">
+            ${guard([columns.map((column) => `${column.key}\u0000${column.label}`).join('\n'), this._sort], () => columns.map((column) => this._renderHeader(column)))}
+          </div>
         </div>
-        <div class="body" role="rowgroup" style="height:${count * ROW_HEIGHT}px">${rows}</div>
+        <div class="body" role="rowgroup" style="height:${count * ROW_HEIGHT}px">
+          <div class="window" style="transform:translateY(${start * ROW_HEIGHT}px)">${rows}</div>
+        </div>
       </div>
     </div>`;
   }
@@ -416,7 +447,7 @@ export class SmartSegmentList extends LitElement {
     const display = this._label(segment);
     const name = data.name(row) || snapshot.emails[row] || id;
     const href = this.contactHref ? this.contactHref.replace('{id}', encodeURIComponent(id)) : '';
-    return html`<div class="row" role="row" aria-rowindex=${position + 2} style="transform:translateY(${position * ROW_HEIGHT}px)">
+    return html`<div class="row" role="row" aria-rowindex=${position + 2}>
       <div class="cell" role="cell">${href ? html`<a class="name" href=${href}>${name}</a>` : name}</div>
       <div class="cell" role="cell">${snapshot.emails[row]}</div>
       <div class="cell" role="cell">${snapshot.cities[row]}</div>
@@ -457,7 +488,18 @@ export class SmartSegmentList extends LitElement {
   }
 
   private _onScroll(event: Event): void {
-    this._scrollTop = (event.target as HTMLElement).scrollTop;
+    const scrollTop = (event.target as HTMLElement).scrollTop;
+    const step = scrollTop - this._scrollTop;
+    if (step !== 0) this._scrollingUp = step < 0;
+    this._leaping = Math.abs(step) > this._viewport;
+    clearTimeout(this._settle);
+    if (this._leaping) {
+      this._settle = setTimeout(() => {
+        this._leaping = false;
+        this.requestUpdate();
+      }, OVERSCAN_SETTLE_MS);
+    }
+    this._scrollTop = scrollTop;
   }
 
   private _onExport(): void {

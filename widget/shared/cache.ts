@@ -1,11 +1,12 @@
 /**
  * IndexedDB cache (via `idb`) for the snapshot and the published model, so the widget shows data at once on
- * the next visit. The snapshot is stored columnar in blocks of rows, all written in ONE transaction with
- * chunked puts, each block's numbers (NaN for missing) and strings packed into one Blob (see `Block`), each
- * string column in the most compact form that gives back the same strings (see `encodeColumn`): 700k
- * separate strings in a record cost IndexedDB more to read than the bytes they hold. Storage is a nicety:
- * every failure (no IndexedDB, private mode, quota, a cleared or blocked database) is swallowed and reported
- * as "nothing cached" / `false`, never thrown into the UI.
+ * the next visit. The snapshot is stored columnar in ONE Blob (see `StoredSnapshot`), written in one
+ * transaction: every number (NaN for missing), then each block of rows' string columns, each in the most
+ * compact form that gives back the same strings (see `encodeColumn`): 700k separate strings in a record cost
+ * IndexedDB more to read than the bytes they hold. On load the display columns (names, e-mails, cities,
+ * countries, segments) are decoded on first read (see `defineLazy`), so a view that never shows them never
+ * pays for them. Storage is a nicety: every failure (no IndexedDB, private mode, quota, a cleared or blocked
+ * database) is swallowed and reported as "nothing cached" / `false`, never thrown into the UI.
  */
 import { openDB } from 'idb';
 import type { IDBPDatabase } from 'idb';
@@ -15,14 +16,18 @@ import { snapshotValue } from './table.js';
 
 export const DEFAULT_DB_NAME = 'smart-segments';
 const DB_VERSION = 1;
-/** Layout of the stored blocks; a snapshot cached in any other layout is treated as not cached. */
-const BLOCK_FORMAT = 3;
-/** Rows per stored block: 50,000 rows x 6 features = 2.4 MB per numeric block. */
+/** Layout of the stored snapshot; a snapshot cached in any other layout is treated as not cached. */
+const BLOCK_FORMAT = 4;
+/** Rows per block of string columns (each block has dictionaries of its own, so encoding stays bounded). */
 export const BLOCK_ROWS = 50_000;
+/** The key of the one record in the `blocks` store. */
+const SNAPSHOT_KEY = 0;
 const OPEN_TIMEOUT_MS = 3_000;
 
 const STRING_COLUMNS = ['ids', 'firstnames', 'lastnames', 'emails', 'cities', 'countries', 'segments'] as const;
 type StringColumn = (typeof STRING_COLUMNS)[number];
+/** Columns only shown to people (the list, the demo): decoded on first read, not by `loadSnapshot`. */
+const DISPLAY_COLUMNS = ['firstnames', 'lastnames', 'emails', 'cities', 'countries', 'segments'] as const;
 
 interface SnapshotMeta {
   format: number;
@@ -49,7 +54,7 @@ type EncodedColumn =
   | { strings: string[] };
 
 /**
- * How a column sits in its block's Blob: typed arrays by byte offset (each 8-byte aligned), joined strings as
+ * How a column sits in the snapshot's Blob: typed arrays by byte offset (each 8-byte aligned), joined strings as
  * UTF-8, a dictionary (small) and separator-holding strings as they are.
  */
 type StoredColumn =
@@ -59,15 +64,23 @@ type StoredColumn =
   | { kind: 'strings'; strings: string[] };
 
 /**
- * One stored block of rows: every number and string of it in one Blob. IndexedDB keeps a Blob as a file and
- * hands back a reference; reading it with `arrayBuffer()` is about twice as fast (measured in Chromium) as
- * IndexedDB deserialising the same bytes held as typed arrays in the record.
+ * The stored snapshot: every number and string of it in ONE Blob, in one record. IndexedDB keeps a Blob as a
+ * file and hands back a reference; reading it with `arrayBuffer()` is about twice as fast (measured in
+ * Chromium) as IndexedDB deserialising the same bytes held as typed arrays in the record, and each Blob in a
+ * record costs ~10 ms to hand back whatever its size, so there is one. The Blob holds the values (rows x
+ * width doubles) from byte 0, then nps (rows doubles), then each block's string columns.
  */
-interface Block {
+interface StoredSnapshot {
   rows: number;
   /** Numbers per row in the values section. */
   width: number;
   data: Blob;
+  blocks: StoredBlock[];
+}
+
+/** One block of rows' string columns, by byte offset into the snapshot's Blob. */
+interface StoredBlock {
+  rows: number;
   columns: Record<StringColumn, StoredColumn>;
 }
 
@@ -121,45 +134,57 @@ function decodeColumn(column: EncodedColumn, out: string[], at: number): number 
   return strings.length;
 }
 
-function columnLength(column: StoredColumn): number {
-  return column.kind === 'strings' ? column.strings.length : column.length;
+/** Whether a stored column holds `rows` strings within `byteLength` bytes (so decoding it cannot throw). */
+function columnFits(column: StoredColumn, rows: number, byteLength: number): boolean {
+  switch (column.kind) {
+    case 'codes':
+      return column.length === rows && column.offset % column.bytesPerCode === 0 && column.offset + rows * column.bytesPerCode <= byteLength;
+    case 'integers':
+      return column.length === rows && column.offset % 8 === 0 && column.offset + rows * 8 <= byteLength;
+    case 'joined':
+      return column.length === rows && column.offset + column.bytes <= byteLength;
+    default:
+      return column.strings.length === rows;
+  }
 }
 
 const align8 = (n: number) => (n + 7) & ~7;
 
-/** Packs a block: values (rows x width, NaN for missing), nps, then each string column, into one Blob. */
-function packBlock(values: Float64Array, nps: Float64Array, strings: Record<StringColumn, EncodedColumn>): Block {
-  // Every view here is over a plain ArrayBuffer of its own (typed arrays made by this module).
-  const parts: BlobPart[] = [];
-  let size = 0;
-  const add = (view: ArrayBufferView): number => {
-    const offset = size;
-    parts.push(view as ArrayBufferView<ArrayBuffer>);
-    size += view.byteLength;
-    const padded = align8(size);
-    if (padded > size) parts.push(new Uint8Array(padded - size));
-    size = padded;
+/** Appends views to a Blob's parts, each 8-byte aligned, and says where each starts. */
+class BlobParts {
+  readonly parts: BlobPart[] = [];
+  size = 0;
+
+  add(view: ArrayBufferView): number {
+    const offset = this.size;
+    // Every view here is over a plain ArrayBuffer of its own (typed arrays made by this module).
+    this.parts.push(view as ArrayBufferView<ArrayBuffer>);
+    this.size += view.byteLength;
+    const padded = align8(this.size);
+    if (padded > this.size) this.parts.push(new Uint8Array(padded - this.size));
+    this.size = padded;
     return offset;
-  };
-  add(values);
-  add(nps);
-  const encoder = new TextEncoder();
+  }
+}
+
+/** Adds a block's string columns to the parts and says where each one is. */
+function packStrings(parts: BlobParts, strings: Record<StringColumn, EncodedColumn>, encoder: TextEncoder): Record<StringColumn, StoredColumn> {
   const columns = {} as Record<StringColumn, StoredColumn>;
   for (const c of STRING_COLUMNS) {
     const column = strings[c];
     if ('codes' in column) {
       const bytesPerCode = column.codes.BYTES_PER_ELEMENT as 1 | 2 | 4;
-      columns[c] = { kind: 'codes', offset: add(column.codes), length: column.codes.length, bytesPerCode, dict: column.dict };
+      columns[c] = { kind: 'codes', offset: parts.add(column.codes), length: column.codes.length, bytesPerCode, dict: column.dict };
     } else if ('integers' in column) {
-      columns[c] = { kind: 'integers', offset: add(column.integers), length: column.integers.length };
+      columns[c] = { kind: 'integers', offset: parts.add(column.integers), length: column.integers.length };
     } else if ('joined' in column) {
       const bytes = encoder.encode(column.joined);
-      columns[c] = { kind: 'joined', offset: add(bytes), length: column.length, bytes: bytes.byteLength };
+      columns[c] = { kind: 'joined', offset: parts.add(bytes), length: column.length, bytes: bytes.byteLength };
     } else {
       columns[c] = { kind: 'strings', strings: column.strings };
     }
   }
-  return { rows: nps.length, width: nps.length === 0 ? 0 : values.length / nps.length, data: new Blob(parts), columns };
+  return columns;
 }
 
 /** A stored column as `decodeColumn` reads it, over the block's bytes. */
@@ -270,7 +295,7 @@ interface Store {
   clear(): Promise<void>;
 }
 
-/** Queues the chunked puts (in one transaction); each request promise is marked handled for aborts. */
+/** Queues the puts (in one transaction); each request promise is marked handled for aborts. */
 function writeSnapshot(metaStore: Store, blockStore: Store, snapshot: Snapshot): Promise<unknown>[] {
   const rows = snapshot.ids.length;
   const width = snapshot.features.length;
@@ -281,23 +306,31 @@ function writeSnapshot(metaStore: Store, blockStore: Store, snapshot: Snapshot):
     puts.push(request);
   };
   track(blockStore.clear());
+  // Values then nps first, so each is one run of doubles from a known offset; then the string blocks.
+  const parts = new BlobParts();
+  const values = new Float64Array(rows * width);
+  for (let i = 0; i < values.length; i += 1) {
+    const v = snapshot.values[i];
+    values[i] = v === null || v === undefined ? Number.NaN : v;
+  }
+  parts.add(values);
+  const nps = new Float64Array(rows);
+  for (let i = 0; i < rows; i += 1) {
+    const v = snapshot.nps[i];
+    nps[i] = v === null || v === undefined ? Number.NaN : v;
+  }
+  parts.add(nps);
+  const encoder = new TextEncoder();
+  const stored: StoredBlock[] = [];
   for (let b = 0; b < blocks; b += 1) {
     const start = b * BLOCK_ROWS;
     const end = Math.min(rows, start + BLOCK_ROWS);
-    const values = new Float64Array((end - start) * width);
-    for (let i = start * width, o = 0; i < end * width; i += 1, o += 1) {
-      const v = snapshot.values[i];
-      values[o] = v === null || v === undefined ? Number.NaN : v;
-    }
-    const nps = new Float64Array(end - start);
-    for (let i = start; i < end; i += 1) {
-      const v = snapshot.nps[i];
-      nps[i - start] = v === null || v === undefined ? Number.NaN : v;
-    }
-    const strings = {} as Record<StringColumn, EncodedColumn>;
-    for (const column of STRING_COLUMNS) strings[column] = encodeColumn((snapshot[column] ?? []).slice(start, end));
-    track(blockStore.put(packBlock(values, nps, strings), b));
+    const encoded = {} as Record<StringColumn, EncodedColumn>;
+    for (const column of STRING_COLUMNS) encoded[column] = encodeColumn((snapshot[column] ?? []).slice(start, end));
+    stored.push({ rows: end - start, columns: packStrings(parts, encoded, encoder) });
   }
+  const record: StoredSnapshot = { rows, width, data: new Blob(parts.parts), blocks: stored };
+  track(blockStore.put(record, SNAPSHOT_KEY));
   const meta: SnapshotMeta = {
     format: BLOCK_FORMAT,
     etag: snapshot.etag,
@@ -313,49 +346,86 @@ function writeSnapshot(metaStore: Store, blockStore: Store, snapshot: Snapshot):
   return puts;
 }
 
+/** A string column over every block, as the strings it stands for. */
+function decodeStoredColumn(record: StoredSnapshot, column: StringColumn, buffer: ArrayBuffer, decoder: TextDecoder): string[] {
+  const parts = record.blocks.map((block) => unpackColumn(block.columns[column], buffer, decoder));
+  // Joined text splits into its array in one built-in call: no per-row script (which runs cold, in the
+  // interpreter, on a new visit).
+  if (parts.every((part) => 'joined' in part || 'strings' in part)) {
+    const arrays = parts.map((part) => ('joined' in part ? splitStrings(part.joined, part.length) : part.strings.slice()));
+    return arrays.length === 1 ? (arrays[0] as string[]) : ([] as string[]).concat(...arrays);
+  }
+  const out = new Array<string>(record.rows);
+  let at = 0;
+  for (const part of parts) at += decodeColumn(part, out, at);
+  return out;
+}
+
+/**
+ * Defines `key` on `target` as computed by `decode` on its first read (or replaced by its first write), from
+ * then on an ordinary writable data property: every read, spread, clone or mutation sees a plain array, as
+ * if it had been there all along. `decode` runs at most once.
+ */
+export function defineLazy<T extends object, K extends keyof T>(target: T, key: K, decode: () => T[K]): void {
+  let decoded = false;
+  let value: T[K] | undefined;
+  const settle = (next: T[K]) => {
+    Object.defineProperty(target, key, { value: next, writable: true, enumerable: true, configurable: true });
+  };
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get(): T[K] {
+      if (!decoded) {
+        value = decode();
+        decoded = true;
+      }
+      try {
+        settle(value as T[K]);
+      } catch {
+        // A frozen or sealed target keeps this accessor: the decoded value is kept here instead.
+      }
+      return value as T[K];
+    },
+    set(next: T[K]) {
+      settle(next);
+    },
+  });
+}
+
 /** The cached snapshot, or null when there is none or storage fails. */
 export async function loadSnapshot(dbName = DEFAULT_DB_NAME): Promise<Snapshot | null> {
   try {
     const db = await open(dbName);
     if (!db) return null;
     const tx = db.transaction(['meta', 'blocks'], 'readonly');
-    const meta = (await tx.objectStore('meta').get('snapshot')) as SnapshotMeta | undefined;
-    if (meta?.format !== BLOCK_FORMAT) return null;
-    const blocks = (await tx.objectStore('blocks').getAll()) as Block[];
-    await tx.done;
-    if (blocks.length !== meta.blocks) return null;
-    const width = meta.features.length;
-    const buffers = await Promise.all(blocks.map((block) => block.data.arrayBuffer()));
-    // The numbers stay a Float64Array (NaN where missing, as Snapshot allows): a copy of each block,
-    // where (number | null)[] would box every value (~60 ms for 100k contacts).
-    const values = new Float64Array(meta.rows * width);
-    const nps: (number | null)[] = new Array(meta.rows);
+    const [meta, record] = (await Promise.all([tx.objectStore('meta').get('snapshot'), tx.objectStore('blocks').get(SNAPSHOT_KEY), tx.done])) as [
+      SnapshotMeta | undefined,
+      StoredSnapshot | undefined,
+      void,
+    ];
+    if (meta?.format !== BLOCK_FORMAT || !record) return null;
+    const { rows, width } = record;
+    if (rows !== meta.rows || width !== meta.features.length || record.blocks.reduce((sum, block) => sum + block.rows, 0) !== rows) return null;
+    const buffer = await record.data.arrayBuffer();
+    const valuesBytes = rows * width * 8;
+    if (buffer.byteLength < valuesBytes + rows * 8) return null;
+    // Checked now, so a column decoded later cannot fail in the hands of a view.
+    for (const block of record.blocks) {
+      for (const column of STRING_COLUMNS) if (!columnFits(block.columns[column], block.rows, buffer.byteLength)) return null;
+    }
+    // The numbers stay a Float64Array (NaN where missing, as Snapshot allows), where (number | null)[]
+    // would box every value (~60 ms for 100k contacts): a view over the bytes read, as a copy of 4.8 MB
+    // costs 5-25 ms on a new visit. It keeps the strings' bytes (smaller than the strings) alive with it.
+    const values = new Float64Array(buffer, 0, rows * width);
+    const storedNps = new Float64Array(buffer, valuesBytes, rows);
+    const nps: (number | null)[] = new Array(rows);
+    for (let i = 0; i < rows; i += 1) {
+      const v = storedNps[i] as number;
+      nps[i] = Number.isNaN(v) ? null : v;
+    }
     const decoder = new TextDecoder();
-    const strings = {} as Record<StringColumn, string[]>;
-    for (const c of STRING_COLUMNS) {
-      const out = new Array<string>(blocks.reduce((sum, block) => sum + columnLength(block.columns[c]), 0));
-      let at = 0;
-      blocks.forEach((block, b) => {
-        at += decodeColumn(unpackColumn(block.columns[c], buffers[b]!, decoder), out, at);
-      });
-      strings[c] = out;
-    }
-    let row = 0;
-    for (let b = 0; b < blocks.length; b += 1) {
-      const { rows: blockRows, width: blockWidth } = blocks[b]!;
-      if (blockWidth !== width && blockRows > 0) return null;
-      if ((row + blockRows) * width > values.length) return null;
-      const buffer = buffers[b]!;
-      values.set(new Float64Array(buffer, 0, blockRows * width), row * width);
-      const blockNps = new Float64Array(buffer, align8(blockRows * width * 8), blockRows);
-      for (let i = 0; i < blockRows; i += 1) {
-        const v = blockNps[i] as number;
-        nps[row + i] = Number.isNaN(v) ? null : v;
-      }
-      row += blockRows;
-    }
-    if (row !== meta.rows) return null;
-    return {
+    const snapshot = {
       kind: 'smart-segments-snapshot',
       version: 1,
       etag: meta.etag,
@@ -363,10 +433,13 @@ export async function loadSnapshot(dbName = DEFAULT_DB_NAME): Promise<Snapshot |
       generatedAt: meta.generatedAt,
       asOf: meta.asOf,
       features: meta.features,
-      ...strings,
-      values,
-      nps,
-    };
+      // Every view counts and keys rows by id: decoded now.
+      ids: decodeStoredColumn(record, 'ids', buffer, decoder),
+    } as Snapshot;
+    for (const column of DISPLAY_COLUMNS) defineLazy(snapshot, column, () => decodeStoredColumn(record, column, buffer, decoder));
+    snapshot.values = values;
+    snapshot.nps = nps;
+    return snapshot;
   } catch (error) {
     onCacheError('loadSnapshot', error);
     return null;
