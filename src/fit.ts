@@ -17,7 +17,9 @@
  * then runs on all rows from the sample's best centres; the model's "initial" centres are the sample run's
  * k-means++ start. For k = auto the search over k runs on a seeded sample of K_SEARCH_SAMPLE rows.
  *
- * Pure and deterministic: the same table and options give byte-identical JSON.
+ * Pure and deterministic: the same table and options give byte-identical JSON. `fitSteps` is the same fit
+ * as a generator that hands out the work another thread may do (the k search, the holdout re-fit); `fit`
+ * does that work itself.
  */
 import { adjustedRandIndex, matchLabels } from './cluster/agreement.js';
 import { kmeans } from './cluster/kmeans.js';
@@ -162,6 +164,11 @@ function validate(options: FitOptions): void {
   }
 }
 
+/** Every silhouette of a fit reads the same seeded sample of rows. */
+function silhouetteOptions(seed: number): { seed: number; maxSample: number } {
+  return { seed: deriveSeed(seed, SALT_SILHOUETTE), maxSample: SILHOUETTE_SAMPLE };
+}
+
 function rowsOf(Z: Float64Array, d: number, idx: ArrayLike<number>): Float64Array {
   const out = new Float64Array(idx.length * d);
   for (let i = 0; i < idx.length; i++) out.set(Z.subarray(idx[i]! * d, idx[i]! * d + d), i * d);
@@ -203,7 +210,7 @@ export function searchK(request: KSearchRequest, onK?: (k: number) => void, sign
   return request.ks.map((k) => {
     onK?.(k);
     const clustering = cluster(Z, n, d, k, method, seed, restarts, signal);
-    const score = silhouette(Z, n, d, clustering.labels, k, { seed: deriveSeed(seed, SALT_SILHOUETTE), maxSample: SILHOUETTE_SAMPLE }).score;
+    const score = silhouette(Z, n, d, clustering.labels, k, silhouetteOptions(seed)).score;
     return { k, silhouette: score, clustering };
   });
 }
@@ -310,7 +317,6 @@ export function* fitSteps(table: FeatureTable, options: FitOptions): Generator<F
   const scaler = fitScaler(X, n, d, scalerKind, stats);
   const Z = applyScaler(scaler, X, n, d);
 
-  const silhouetteOptions = { seed: deriveSeed(seed, SALT_SILHOUETTE), maxSample: SILHOUETTE_SAMPLE };
   let chosen: Clustering;
   let kSearch: ModelQuality['kSearch'];
   let kSearchSampleSize: number | undefined;
@@ -441,7 +447,7 @@ export function* fitSteps(table: FeatureTable, options: FitOptions): Generator<F
   }
 
   report('quality', 0.7);
-  const sil = k >= 2 ? silhouette(Z, n, d, labels, k, silhouetteOptions) : { score: 0, sampleSize: 0 };
+  const sil = k >= 2 ? silhouette(Z, n, d, labels, k, silhouetteOptions(seed)) : { score: 0, sampleSize: 0 };
 
   report('kpis', 0.75);
   const rowCount = table.ids.length;
