@@ -68,6 +68,12 @@ export function computeKpis(
   const rows = table.ids.length;
   let codes: Int16Array;
   if (segmentOfRow instanceof Int16Array) {
+    if (segmentOfRow.length !== rows) throw new RangeError(`segmentOfRow has ${segmentOfRow.length} codes for ${rows} rows`);
+    for (const s of segmentOfRow) {
+      if (s !== KPI_UNASSIGNED && s !== KPI_OTHER_GROUP && !(s >= 0 && s < segmentIds.length)) {
+        throw new RangeError(`segmentOfRow holds code ${s}: not a segment index (0..${segmentIds.length - 1}), KPI_UNASSIGNED or KPI_OTHER_GROUP`);
+      }
+    }
     codes = segmentOfRow;
   } else {
     const index = new Map(segmentIds.map((id, s) => [id, s]));

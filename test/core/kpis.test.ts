@@ -52,6 +52,11 @@ describe('computeKpis', () => {
     assert.equal(computeKpis(table, unassigned, ['a', 'b']).a!.customerShare, 3 / 4);
   });
 
+  test('rejects coded segments of the wrong length or with an unknown code', () => {
+    assert.throws(() => computeKpis(table, Int16Array.of(0, 0, 0), ['a', 'b']), /3 codes for 6 rows/);
+    assert.throws(() => computeKpis(table, Int16Array.of(0, 0, 0, 2, 1, KPI_UNASSIGNED), ['a', 'b']), /code 2/);
+  });
+
   test('rejects a negative relationship length or a non-positive window', () => {
     assert.throws(() => computeKpis(table, segmentOfRow, ['a'], { relationshipYears: -1 }), /relationshipYears/);
     assert.throws(() => computeKpis(table, segmentOfRow, ['a'], { windowMonths: 0 }), /windowMonths/);
